@@ -1,0 +1,23 @@
+/* confab-engine.h
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#define CONFAB_ENGINE_INSIDE
+
+#include "confab-error.h"
+#include "agent/confab-message.h"
+#include "agent/confab-tool-call.h"
+#include "tools/confab-tool-spec.h"
+#include "providers/confab-chat-request.h"
+#include "providers/confab-event.h"
+#include "providers/confab-provider.h"
+#include "providers/confab-openai-provider.h"
+#include "providers/confab-ollama-provider.h"
+#include "providers/confab-anthropic-provider.h"
+#include "providers/confab-reply.h"
+
+#undef CONFAB_ENGINE_INSIDE
