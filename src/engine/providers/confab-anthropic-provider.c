@@ -93,6 +93,63 @@ anthropic_flush_tool_calls (AnthropicDecoder  *self,
   return TRUE;
 }
 
+/* A server that ignored "stream" sends the whole message at once. */
+static gboolean
+anthropic_decode_whole_message (AnthropicDecoder  *self,
+                                const cJSON       *root,
+                                GError           **error)
+{
+  ConfabStreamDecoder *decoder = &self->parent;
+  const cJSON *usage = confab_cjson_object (root, "usage");
+  const cJSON *block;
+  gint64 index = 0;
+
+  cJSON_ArrayForEach (block, confab_cjson_array (root, "content"))
+    {
+      const char *block_type = confab_cjson_string (block, "type");
+      const char *text;
+
+      if (block_type == NULL)
+        continue;
+
+      if (g_str_equal (block_type, "text") && (text = confab_cjson_string (block, "text")))
+        {
+          if (!_confab_stream_decoder_emit_text (decoder, CONFAB_EVENT_TEXT_DELTA, text, strlen (text), error))
+            return FALSE;
+        }
+      else if (g_str_equal (block_type, "thinking") && (text = confab_cjson_string (block, "thinking")))
+        {
+          if (!_confab_stream_decoder_emit_text (decoder, CONFAB_EVENT_REASONING_DELTA, text, strlen (text), error))
+            return FALSE;
+        }
+      else if (g_str_equal (block_type, "tool_use"))
+        {
+          const cJSON *input = cJSON_GetObjectItemCaseSensitive (block, "input");
+          g_autofree char *arguments = input != NULL ? cJSON_PrintUnformatted (input) : NULL;
+
+          if (!_confab_tool_call_assembler_add (&self->calls, index++,
+                                                confab_cjson_string (block, "id"),
+                                                confab_cjson_string (block, "name"),
+                                                arguments, arguments != NULL ? strlen (arguments) : 0,
+                                                error))
+            return FALSE;
+        }
+    }
+
+  if (!anthropic_flush_tool_calls (self, error))
+    return FALSE;
+
+  if (usage != NULL)
+    {
+      self->usage.prompt_tokens = confab_cjson_count (usage, "input_tokens");
+      self->usage.completion_tokens = confab_cjson_count (usage, "output_tokens");
+      _confab_stream_decoder_emit_usage (decoder, &self->usage);
+    }
+
+  _confab_stream_decoder_emit_finished (decoder, map_stop_reason (confab_cjson_string (root, "stop_reason")));
+  return TRUE;
+}
+
 static gboolean
 anthropic_decoder_message (ConfabStreamDecoder  *decoder,
                            const char           *event_type,
@@ -213,6 +270,9 @@ anthropic_decoder_message (ConfabStreamDecoder  *decoder,
       _confab_stream_decoder_emit_finished (decoder, map_stop_reason (self->stop_reason));
       return TRUE;
     }
+
+  if (g_str_equal (type, "message"))
+    return anthropic_decode_whole_message (self, root, error);
 
   if (g_str_equal (type, "error"))
     {

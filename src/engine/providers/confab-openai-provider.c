@@ -56,9 +56,11 @@ openai_flush_tool_calls (OpenAIDecoder  *self,
 static gboolean
 openai_decode_tool_calls (OpenAIDecoder  *self,
                           const cJSON    *tool_calls,
+                          gboolean        whole,
                           GError        **error)
 {
   const cJSON *item;
+  gint64 position = 0;
 
   cJSON_ArrayForEach (item, tool_calls)
     {
@@ -77,6 +79,9 @@ openai_decode_tool_calls (OpenAIDecoder  *self,
             }
           idx = index->valuedouble >= CONFAB_MAX_TOOL_CALLS ? CONFAB_MAX_TOOL_CALLS : (gint64)index->valuedouble;
         }
+      else if (whole)
+        idx = position;
+      position++;
 
       if (!_confab_tool_call_assembler_add (&self->calls, idx,
                                             confab_cjson_string (item, "id"),
@@ -135,6 +140,12 @@ openai_decoder_message (ConfabStreamDecoder  *decoder,
       const cJSON *delta = confab_cjson_object (choice, "delta");
       const char *reason = confab_cjson_string (choice, "finish_reason");
 
+      gboolean whole = FALSE;
+
+      /* A server that ignored "stream" sends the whole message at once. */
+      if (delta == NULL && (delta = confab_cjson_object (choice, "message")) != NULL)
+        whole = TRUE;
+
       if (delta != NULL)
         {
           const char *reasoning = confab_cjson_string (delta, "reasoning_content");
@@ -151,7 +162,7 @@ openai_decoder_message (ConfabStreamDecoder  *decoder,
               !_confab_stream_decoder_emit_text (decoder, CONFAB_EVENT_TEXT_DELTA,
                                                  content, strlen (content), error))
             return FALSE;
-          if (tool_calls != NULL && !openai_decode_tool_calls (self, tool_calls, error))
+          if (tool_calls != NULL && !openai_decode_tool_calls (self, tool_calls, whole, error))
             return FALSE;
         }
 

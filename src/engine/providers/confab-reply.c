@@ -191,9 +191,11 @@ send_cb (GObject      *object,
          gpointer      user_data)
 {
   g_autoptr(ConfabReply) self = user_data;
+  g_autoptr(SoupMessage) message = NULL;
   GError *error = NULL;
+  const char *content_type;
 
-  self->stream = _confab_provider_send_finish (CONFAB_PROVIDER (object), result, NULL, &error);
+  self->stream = _confab_provider_send_finish (CONFAB_PROVIDER (object), result, &message, &error);
   if (self->stream == NULL)
     {
       complete (self, error);
@@ -202,6 +204,12 @@ send_cb (GObject      *object,
 
   self->parser = CONFAB_PROVIDER_GET_CLASS (self->provider)->create_stream_parser (self->provider,
                                                                                    on_event, self);
+
+  /* Some servers answer a streaming request with the whole reply as one
+   * JSON document (llama.cpp does for tool calls); take it as it is. */
+  content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (message), NULL);
+  if (content_type != NULL && g_ascii_strcasecmp (content_type, "application/json") == 0)
+    _confab_stream_parser_expect_json_body (self->parser);
   self->buffer = g_malloc (READ_SIZE);
   read_next (self);
 }

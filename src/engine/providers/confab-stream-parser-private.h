@@ -16,6 +16,9 @@ typedef enum
 {
   CONFAB_STREAM_FORMAT_SSE,
   CONFAB_STREAM_FORMAT_NDJSON,
+  /* One JSON document, the whole body: what a server sends when it
+   * ignores "stream": true. */
+  CONFAB_STREAM_FORMAT_JSON,
 } ConfabStreamFormat;
 
 typedef struct _ConfabStreamDecoder ConfabStreamDecoder;
@@ -94,6 +97,8 @@ gboolean            _confab_stream_parser_feed        (ConfabStreamParser   *sel
 gboolean            _confab_stream_parser_end         (ConfabStreamParser   *self,
                                                        GError              **error);
 gboolean            _confab_stream_parser_is_finished (ConfabStreamParser   *self);
+/* Before the first feed: the body is one JSON document, not a stream. */
+void                _confab_stream_parser_expect_json_body (ConfabStreamParser *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabStreamParser, _confab_stream_parser_free)
 

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "confab-error.h"
 #include "confab-cjson-private.h"
 #include "confab-stream-parser-private.h"
@@ -18,6 +20,8 @@ struct _ConfabStreamParser
     ConfabSseParser  sse;
     ConfabLineReader lines;
   } u;
+  GString             *body;
+  gsize                max_line;
 };
 
 gboolean
@@ -141,10 +145,13 @@ _confab_stream_parser_new (ConfabStreamFormat   format,
 
   self->format = format;
   self->decoder = decoder;
+  self->max_line = max_line;
   if (format == CONFAB_STREAM_FORMAT_SSE)
     _confab_sse_parser_init (&self->u.sse, max_line, on_sse_event, decoder);
-  else
+  else if (format == CONFAB_STREAM_FORMAT_NDJSON)
     _confab_line_reader_init (&self->u.lines, max_line);
+  else
+    self->body = g_string_new (NULL);
 
   return self;
 }
@@ -156,8 +163,10 @@ _confab_stream_parser_free (ConfabStreamParser *self)
     return;
   if (self->format == CONFAB_STREAM_FORMAT_SSE)
     _confab_sse_parser_clear (&self->u.sse);
-  else
+  else if (self->format == CONFAB_STREAM_FORMAT_NDJSON)
     _confab_line_reader_clear (&self->u.lines);
+  if (self->body != NULL)
+    g_string_free (self->body, TRUE);
   _confab_stream_decoder_free (self->decoder);
   g_free (self);
 }
@@ -172,6 +181,18 @@ _confab_stream_parser_feed (ConfabStreamParser  *self,
     return TRUE;
   if (self->format == CONFAB_STREAM_FORMAT_SSE)
     return _confab_sse_parser_feed (&self->u.sse, data, len, error);
+  if (self->format == CONFAB_STREAM_FORMAT_JSON)
+    {
+      if (self->body->len + len > self->max_line)
+        {
+          g_autofree char *limit = g_format_size_full (self->max_line, G_FORMAT_SIZE_IEC_UNITS);
+          g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
+                       "The server sent a reply larger than %s", limit);
+          return FALSE;
+        }
+      g_string_append_len (self->body, data, len);
+      return TRUE;
+    }
   return _confab_line_reader_feed (&self->u.lines, data, len, on_ndjson_line, self->decoder, error);
 }
 
@@ -186,6 +207,8 @@ _confab_stream_parser_end (ConfabStreamParser  *self,
 
   if (self->format == CONFAB_STREAM_FORMAT_SSE)
     ok = _confab_sse_parser_finish (&self->u.sse, error);
+  else if (self->format == CONFAB_STREAM_FORMAT_JSON)
+    ok = self->decoder->klass->message (self->decoder, NULL, self->body->str, self->body->len, error);
   else
     ok = _confab_line_reader_finish (&self->u.lines, on_ndjson_line, self->decoder, error);
 
@@ -194,6 +217,19 @@ _confab_stream_parser_end (ConfabStreamParser  *self,
   if (self->decoder->finished)
     return TRUE;
   return self->decoder->klass->end (self->decoder, error);
+}
+
+void
+_confab_stream_parser_expect_json_body (ConfabStreamParser *self)
+{
+  if (self->format == CONFAB_STREAM_FORMAT_SSE)
+    _confab_sse_parser_clear (&self->u.sse);
+  else if (self->format == CONFAB_STREAM_FORMAT_NDJSON)
+    _confab_line_reader_clear (&self->u.lines);
+  memset (&self->u, 0, sizeof self->u);
+  self->format = CONFAB_STREAM_FORMAT_JSON;
+  if (self->body == NULL)
+    self->body = g_string_new (NULL);
 }
 
 gboolean
