@@ -145,7 +145,7 @@ _confab_stream_parser_new (ConfabStreamFormat   format,
 
   self->format = format;
   self->decoder = decoder;
-  self->max_line = max_line;
+  self->max_line = max_line > 0 ? max_line : CONFAB_DEFAULT_MAX_LINE_LENGTH;
   if (format == CONFAB_STREAM_FORMAT_SSE)
     _confab_sse_parser_init (&self->u.sse, max_line, on_sse_event, decoder);
   else if (format == CONFAB_STREAM_FORMAT_NDJSON)
