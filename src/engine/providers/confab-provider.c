@@ -198,7 +198,10 @@ _confab_watchdog_map_error (ConfabWatchdog *self,
 {
   if (self->timed_out)
     return g_error_new (CONFAB_ERROR, CONFAB_ERROR_TIMEOUT,
-                        "The server sent nothing for %u seconds while %s",
+                        g_dngettext (GETTEXT_PACKAGE,
+                                     "The server sent nothing for %u second while %s",
+                                     "The server sent nothing for %u seconds while %s",
+                                     self->timeout),
                         self->timeout, what);
 
   if (self->user_cancellable != NULL && g_cancellable_is_cancelled (self->user_cancellable))

@@ -222,6 +222,11 @@ _confab_stream_parser_end (ConfabStreamParser  *self,
 void
 _confab_stream_parser_expect_json_body (ConfabStreamParser *self)
 {
+  /* One JSON document is a valid NDJSON stream already, and a stream of
+   * lines mislabelled as JSON must stay a stream. */
+  if (self->format == CONFAB_STREAM_FORMAT_NDJSON)
+    return;
+
   if (self->format == CONFAB_STREAM_FORMAT_SSE)
     _confab_sse_parser_clear (&self->u.sse);
   else if (self->format == CONFAB_STREAM_FORMAT_NDJSON)
@@ -243,7 +248,18 @@ _confab_cjson_parse_object (const char  *data,
                             gsize        len,
                             GError     **error)
 {
-  cJSON *root = cJSON_ParseWithLength (data, len);
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts (data, len, &end, FALSE);
+
+  /* Something after the value (two objects on one line) is as malformed
+   * as a broken value: nothing may be dropped silently. */
+  if (root != NULL && end != NULL)
+    {
+      while (end < data + len && g_ascii_isspace (*end))
+        end++;
+      if (end < data + len)
+        g_clear_pointer (&root, cJSON_Delete);
+    }
 
   if (root == NULL || !cJSON_IsObject (root))
     {

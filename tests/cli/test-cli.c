@@ -1,0 +1,1029 @@
+/* test-cli.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "confab-test-server.h"
+
+/* Runs the real confab-cli (from $CONFAB_CLI) against a ConfabTestServer
+ * served from this process's main loop. The child is always driven
+ * asynchronously, so the server keeps answering while it runs. */
+
+#define WATCHDOG_SECONDS 10
+#define TEST_API_KEY     "sk-test-4f1c9e0b7d2a"
+
+typedef struct
+{
+  ConfabTestServer *server;
+  char             *openai_url;
+  guint             watchdog_id;
+} Fixture;
+
+/* What one run of confab-cli left behind. */
+typedef struct
+{
+  char     *out;
+  char     *err;
+  gboolean  exited;
+  int       exit_status;
+} CliResult;
+
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+  char     *err;
+  GError   *error;
+} Communicate;
+
+/* The state of a child whose stdout is read as it arrives. */
+typedef struct
+{
+  GSubprocess         *proc;
+  GString             *out;
+  GMemoryOutputStream *err;
+  guint8               buf[4096];
+  gboolean             out_eof;
+  gboolean             err_done;
+  gboolean             waited;
+  GError              *error;
+} Reader;
+
+static gboolean
+watchdog_cb (gpointer user_data)
+{
+  g_error ("Test took longer than %d seconds", WATCHDOG_SECONDS);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  fixture->server = confab_test_server_new ();
+  fixture->openai_url = g_strconcat (confab_test_server_get_url (fixture->server), "/v1", NULL);
+  fixture->watchdog_id = g_timeout_add_seconds (WATCHDOG_SECONDS, watchdog_cb, NULL);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (fixture->server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_pointer (&fixture->openai_url, g_free);
+  g_clear_handle_id (&fixture->watchdog_id, g_source_remove);
+}
+
+static void
+cli_result_free (CliResult *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+  g_free (result);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
+
+static char *
+fixture_path (const char *dir,
+              const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "fixtures", dir, name, NULL);
+}
+
+static char *
+fixture_contents (const char *dir,
+                  const char *name,
+                  gsize      *len)
+{
+  g_autofree char *path = fixture_path (dir, name);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, len, &error);
+  g_assert_no_error (error);
+
+  return contents;
+}
+
+/* Queues a fixture as the response for @path. */
+static ConfabTestResponse *
+add_fixture (Fixture    *fixture,
+             const char *path,
+             const char *dir,
+             const char *name)
+{
+  ConfabTestResponse *resp = confab_test_server_add_response (fixture->server, path, 200);
+  g_autofree char *file = fixture_path (dir, name);
+
+  confab_test_response_set_body_file (resp, file);
+
+  return resp;
+}
+
+/* Queues a recorded "*.http" fixture (status line, headers, blank line,
+ * body) as the response for @path. */
+static ConfabTestResponse *
+add_http_fixture (Fixture    *fixture,
+                  const char *path,
+                  const char *dir,
+                  const char *name)
+{
+  g_autofree char *contents = fixture_contents (dir, name, NULL);
+  g_auto(GStrv) lines = NULL;
+  ConfabTestResponse *resp;
+  char *body;
+  guint status;
+
+  body = strstr (contents, "\n\n");
+  g_assert_nonnull (body);
+  *body = '\0';
+  body += 2;
+
+  lines = g_strsplit (contents, "\n", -1);
+  g_assert_true (g_str_has_prefix (lines[0], "HTTP/1.1 "));
+  status = (guint)g_ascii_strtoull (lines[0] + strlen ("HTTP/1.1 "), NULL, 10);
+  g_assert_cmpuint (status, >=, 400);
+
+  resp = confab_test_server_add_response (fixture->server, path, status);
+  confab_test_response_set_body_string (resp, body);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) header = g_strsplit (lines[i], ":", 2);
+
+      g_assert_cmpuint (g_strv_length (header), ==, 2);
+      confab_test_response_add_header (resp, g_strstrip (header[0]), g_strstrip (header[1]));
+    }
+
+  return resp;
+}
+
+static GSubprocessLauncher *
+new_launcher (const char *api_key)
+{
+  GSubprocessLauncher *launcher;
+  static const char * const proxy_vars[] = {
+    "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+  };
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (api_key != NULL)
+    g_subprocess_launcher_setenv (launcher, "CONFAB_API_KEY", api_key, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "CONFAB_API_KEY");
+
+  /* Everything is on 127.0.0.1. */
+  for (guint i = 0; i < G_N_ELEMENTS (proxy_vars); i++)
+    g_subprocess_launcher_unsetenv (launcher, proxy_vars[i]);
+
+  return launcher;
+}
+
+/* argv for confab-cli: $CONFAB_CLI followed by the NULL-terminated @args. */
+static GStrv
+build_argv (const char * const *args)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char *cli = g_getenv ("CONFAB_CLI");
+
+  g_assert_nonnull (cli);
+  g_strv_builder_add (builder, cli);
+  g_strv_builder_addv (builder, (const char **)args);
+
+  return g_strv_builder_end (builder);
+}
+
+static void
+communicate_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Communicate *comm = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
+                                        &comm->out, &comm->err, &comm->error);
+  comm->done = TRUE;
+}
+
+/* Runs confab-cli with @args, feeding it @stdin_text (the empty string when
+ * NULL), until it has exited and closed its output. */
+static CliResult *
+run_cli (const char         *api_key,
+         const char         *stdin_text,
+         const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (api_key);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_auto(GStrv) argv = build_argv (args);
+  g_autoptr(GError) error = NULL;
+  Communicate comm = { 0 };
+  CliResult *result;
+
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_utf8_async (proc, stdin_text != NULL ? stdin_text : "", NULL,
+                                       communicate_cb, &comm);
+  while (!comm.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (comm.error);
+
+  /* communicate finishes only once the child has been reaped too. */
+  result = g_new0 (CliResult, 1);
+  result->out = g_steal_pointer (&comm.out);
+  result->err = g_steal_pointer (&comm.err);
+  result->exited = g_subprocess_get_if_exited (proc);
+  result->exit_status = result->exited ? g_subprocess_get_exit_status (proc) : -1;
+
+  g_test_message ("exit %d; stdout: %s; stderr: %s", result->exit_status, result->out, result->err);
+
+  return result;
+}
+
+#define RUN_CLI(api_key, stdin_text, ...) \
+  run_cli ((api_key), (stdin_text), (const char * const[]) { __VA_ARGS__, NULL })
+
+/* Asserts @err is exactly one line starting "confab-cli: ". */
+static void
+assert_one_error_line (const char *err)
+{
+  const char *newline;
+
+  g_assert_true (g_str_has_prefix (err, "confab-cli: "));
+  newline = strchr (err, '\n');
+  g_assert_nonnull (newline);
+  g_assert_cmpstr (newline, ==, "\n");
+}
+
+/* Usage errors print a "Try --help" hint after the one error line. */
+static void
+assert_usage_error (const CliResult *result)
+{
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 2);
+  g_assert_cmpstr (result->out, ==, "");
+  g_assert_true (g_str_has_prefix (result->err, "confab-cli: "));
+}
+
+static JsonNode *
+parse_json (const char *data,
+            gssize      len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, data, len, &error);
+  g_assert_no_error (error);
+
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static JsonNode *
+request_body (Fixture *fixture,
+              guint    i)
+{
+  GBytes *body = confab_test_server_get_request_body (fixture->server, i);
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  g_assert_cmpuint (len, >, 0);
+
+  return parse_json (data, len);
+}
+
+/* Splits --json output into one object per line; every line must be one
+ * JSON object and the output must end with a newline. */
+static GPtrArray *
+parse_json_lines (const char *out)
+{
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify)json_node_unref);
+  g_auto(GStrv) lines = NULL;
+  guint n;
+
+  g_assert_true (g_str_has_suffix (out, "\n"));
+  lines = g_strsplit (out, "\n", -1);
+  n = g_strv_length (lines);
+  g_assert_cmpstr (lines[n - 1], ==, "");
+
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      JsonNode *node = parse_json (lines[i], -1);
+
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+      g_assert_nonnull (json_object_get_string_member_with_default (json_node_get_object (node),
+                                                                    "type", NULL));
+      g_ptr_array_add (events, node);
+    }
+
+  return g_steal_pointer (&events);
+}
+
+static const char *
+event_type (GPtrArray *events,
+            guint      i)
+{
+  return json_object_get_string_member (json_node_get_object (g_ptr_array_index (events, i)), "type");
+}
+
+static JsonObject *
+event_object (GPtrArray *events,
+              guint      i)
+{
+  return json_node_get_object (g_ptr_array_index (events, i));
+}
+
+/* Byte offset just past the @n-th blank line ("\n\n") of a fixture. */
+static gsize
+offset_after_event (const char *dir,
+                    const char *name,
+                    guint       n)
+{
+  g_autofree char *contents = fixture_contents (dir, name, NULL);
+  const char *p = contents;
+
+  for (guint i = 0; i < n; i++)
+    {
+      p = strstr (p, "\n\n");
+      g_assert_nonnull (p);
+      p += 2;
+    }
+
+  return p - contents;
+}
+
+/* 1. Plain text, byte-exact, with the API key from the environment. */
+static void
+test_openai_text (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autofree char *expected = fixture_contents ("openai", "stream-text.expected.txt", NULL);
+  g_autofree char *auth = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  const char * const args[] = { "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "Say hello", NULL };
+  g_auto(GStrv) argv = build_argv (args);
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  result = run_cli (TEST_API_KEY, NULL, args);
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->out, ==, expected);
+  g_assert_cmpstr (result->err, ==, "");
+
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_cmpstr (confab_test_server_get_request_method (fixture->server, 0), ==, "POST");
+  g_assert_cmpstr (confab_test_server_get_request_path (fixture->server, 0), ==, "/v1/chat/completions");
+  auth = g_strconcat ("Bearer ", TEST_API_KEY, NULL);
+  g_assert_cmpstr (confab_test_server_get_request_header (fixture->server, 0, "Authorization"), ==, auth);
+
+  body = request_body (fixture, 0);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "model"), ==, "gpt-4o-mini");
+
+  /* The key travels only through the environment and the header. */
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_assert_null (strstr (argv[i], TEST_API_KEY));
+  g_assert_null (strstr (result->out, TEST_API_KEY));
+  g_assert_null (strstr (result->err, TEST_API_KEY));
+}
+
+/* Without CONFAB_API_KEY no Authorization header is sent at all. */
+static void
+test_openai_no_key (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "hi");
+
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_null (confab_test_server_get_request_header (fixture->server, 0, "Authorization"));
+}
+
+/* 2. Reasoning goes to stderr, undecorated in a pipe; stdout is the text. */
+static void
+test_openai_reasoning (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-reasoning.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "deepseek-reasoner", "Greet me");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->out, ==, "Hi!");
+  g_assert_nonnull (strstr (result->err, "The user wants a greeting."));
+  g_assert_null (strchr (result->err, '\033'));
+}
+
+/* 3a. Ollama's NDJSON, one line per write, with the content type Ollama
+ * sends (application/x-ndjson) or, as @user_data, another one. */
+static void
+test_ollama_text (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  const char *content_type = user_data != NULL ? user_data : "application/x-ndjson";
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  ConfabTestResponse *resp;
+
+  resp = add_fixture (fixture, "/api/chat", "ollama", "chat-stream.ndjson");
+  confab_test_response_set_content_type (resp, content_type);
+  confab_test_response_set_framing (resp, CONFAB_TEST_FRAMING_EVENT);
+
+  result = RUN_CLI (NULL, NULL,
+                    "--api", "ollama", "--base-url", confab_test_server_get_url (fixture->server),
+                    "--model", "llama3.2", "Why is the sky blue?");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->out, ==, "The sky is blue. \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x9a\x80\n");
+  g_assert_cmpstr (result->err, ==, "");
+
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_cmpstr (confab_test_server_get_request_path (fixture->server, 0), ==, "/api/chat");
+  body = request_body (fixture, 0);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "model"), ==, "llama3.2");
+}
+
+/* 3b. Anthropic tool use as --json events. */
+static void
+test_anthropic_tool_use_json (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(JsonNode) expected_arguments = parse_json ("{\"city\":\"San Francisco\"}", -1);
+  g_autoptr(GString) text = g_string_new (NULL);
+  JsonObject *last;
+  guint n_tool_calls = 0;
+
+  add_fixture (fixture, "/v1/messages", "anthropic", "messages-stream-tool-use.sse");
+
+  result = RUN_CLI (TEST_API_KEY, NULL,
+                    "--api", "anthropic", "--base-url", confab_test_server_get_url (fixture->server),
+                    "--model", "claude-sonnet-4-5", "--json", "Weather in SF?");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->err, ==, "");
+  g_assert_cmpstr (confab_test_server_get_request_header (fixture->server, 0, "x-api-key"), ==, TEST_API_KEY);
+
+  events = parse_json_lines (result->out);
+  g_assert_cmpuint (events->len, >=, 2);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *obj = event_object (events, i);
+
+      if (g_str_equal (event_type (events, i), "text"))
+        g_string_append (text, json_object_get_string_member (obj, "text"));
+      else if (g_str_equal (event_type (events, i), "tool_call"))
+        {
+          n_tool_calls++;
+          g_assert_cmpstr (json_object_get_string_member (obj, "id"), ==, "toolu_01T1x");
+          g_assert_cmpstr (json_object_get_string_member (obj, "name"), ==, "get_weather");
+          g_assert_true (json_object_has_member (obj, "arguments"));
+          g_assert_true (json_node_equal (json_object_get_member (obj, "arguments"), expected_arguments));
+        }
+    }
+  g_assert_cmpuint (n_tool_calls, ==, 1);
+  g_assert_cmpstr (text->str, ==, "Okay, let me check the weather.");
+
+  last = event_object (events, events->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (last, "type"), ==, "finished");
+  g_assert_cmpstr (json_object_get_string_member (last, "reason"), ==, "tool_calls");
+  g_assert_cmpuint (json_object_get_size (last), ==, 2);
+}
+
+/* 4. Parallel OpenAI tool calls, assembled from fragments, in order. */
+static void
+test_openai_parallel_tool_calls_json (Fixture       *fixture,
+                                      gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autofree char *expected_text = fixture_contents ("openai", "stream-parallel-tool-calls.expected.json", NULL);
+  g_autoptr(JsonNode) expected = parse_json (expected_text, -1);
+  JsonArray *expected_calls = json_object_get_array_member (json_node_get_object (expected), "tool_calls");
+  guint n_tool_calls = 0;
+  gboolean finished = FALSE;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-parallel-tool-calls.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "gpt-4o", "--json", "Weather?");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->err, ==, "");
+
+  events = parse_json_lines (result->out);
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *obj = event_object (events, i);
+      const char *type = event_type (events, i);
+
+      g_assert_false (finished);
+
+      if (g_str_equal (type, "tool_call"))
+        {
+          JsonObject *want;
+
+          g_assert_cmpuint (n_tool_calls, <, json_array_get_length (expected_calls));
+          want = json_array_get_object_element (expected_calls, n_tool_calls);
+          g_assert_cmpstr (json_object_get_string_member (obj, "id"), ==,
+                           json_object_get_string_member (want, "id"));
+          g_assert_cmpstr (json_object_get_string_member (obj, "name"), ==,
+                           json_object_get_string_member (want, "name"));
+          g_assert_false (json_object_has_member (obj, "raw_arguments"));
+          g_assert_true (json_node_equal (json_object_get_member (obj, "arguments"),
+                                          json_object_get_member (want, "arguments")));
+          n_tool_calls++;
+        }
+      else if (g_str_equal (type, "usage"))
+        g_assert_cmpuint (n_tool_calls, ==, 2);
+      else if (g_str_equal (type, "finished"))
+        {
+          g_assert_cmpuint (n_tool_calls, ==, 2);
+          g_assert_cmpstr (json_object_get_string_member (obj, "reason"), ==, "tool_calls");
+          finished = TRUE;
+        }
+      else if (g_str_equal (type, "text"))
+        g_assert_cmpstr (json_object_get_string_member (obj, "text"), ==, "");
+      else
+        g_assert_not_reached ();
+    }
+
+  g_assert_cmpuint (n_tool_calls, ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (event_object (events, 0), "id"), ==, "call_Wq1");
+  g_assert_true (finished);
+}
+
+/* 5a. An HTTP error: nothing on stdout, one line on stderr. */
+static void
+test_http_401 (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+
+  add_http_fixture (fixture, "/v1/chat/completions", "openai", "error-401.http");
+
+  result = RUN_CLI ("sk-wrong", NULL, "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "hi");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 1);
+  g_assert_cmpstr (result->out, ==, "");
+  assert_one_error_line (result->err);
+  g_assert_nonnull (strstr (result->err, "HTTP 401"));
+  g_assert_nonnull (strstr (result->err, "Incorrect API key provided"));
+  /* Not worth retrying. */
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+}
+
+/* The same with --json: an error event with the "auth" code. */
+static void
+test_http_401_json (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  JsonObject *last;
+
+  add_http_fixture (fixture, "/v1/chat/completions", "openai", "error-401.http");
+
+  result = RUN_CLI ("sk-wrong", NULL, "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "--json", "hi");
+
+  g_assert_cmpint (result->exit_status, ==, 1);
+  assert_one_error_line (result->err);
+  events = parse_json_lines (result->out);
+  g_assert_cmpuint (events->len, >=, 1);
+  last = event_object (events, events->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (last, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (last, "code"), ==, "auth");
+  g_assert_nonnull (strstr (json_object_get_string_member (last, "message"), "Incorrect API key provided"));
+}
+
+/* 5b. An error event in the middle of the stream keeps the partial text. */
+static void
+test_error_midway (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-error-midway.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "some/model", "hi");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 1);
+  g_assert_cmpstr (result->out, ==, "Partial ans");
+  assert_one_error_line (result->err);
+  g_assert_nonnull (strstr (result->err, "Upstream provider returned an error"));
+}
+
+/* 5c. The same with --json: the last line is the error event. */
+static void
+test_error_midway_json (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  JsonObject *first;
+  JsonObject *last;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-error-midway.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "some/model", "--json", "hi");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 1);
+  assert_one_error_line (result->err);
+
+  events = parse_json_lines (result->out);
+  g_assert_cmpuint (events->len, >=, 2);
+  first = event_object (events, 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "type"), ==, "text");
+  g_assert_cmpstr (json_object_get_string_member (first, "text"), ==, "Partial ans");
+  last = event_object (events, events->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (last, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (last, "code"), ==, "server");
+  g_assert_nonnull (strstr (json_object_get_string_member (last, "message"),
+                            "Upstream provider returned an error"));
+}
+
+/* 6a. No --model and exactly one model on the server: that one is used. */
+static void
+test_model_single (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  guint n;
+
+  add_fixture (fixture, "/v1/models", "llamacpp", "v1_models.json");
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "hi");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->err, ==, "");
+
+  n = confab_test_server_get_n_requests (fixture->server);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpstr (confab_test_server_get_request_path (fixture->server, 0), ==, "/v1/models");
+  g_assert_cmpstr (confab_test_server_get_request_path (fixture->server, 1), ==, "/v1/chat/completions");
+  body = request_body (fixture, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "model"), ==,
+                   "tiny-random-llama");
+}
+
+/* 6b. No --model and several models: a usage error naming them. */
+static void
+test_model_ambiguous (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+
+  add_fixture (fixture, "/v1/models", "openai", "models.json");
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "hi");
+
+  assert_usage_error (result);
+  g_assert_nonnull (strstr (result->err, "gpt-4o-mini"));
+  g_assert_true (g_regex_match_simple ("\\bgpt-4o\\b(?!-)", result->err, 0, 0));
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_cmpstr (confab_test_server_get_request_path (fixture->server, 0), ==, "/v1/models");
+}
+
+/* 6c. --list-models. */
+static void
+test_list_models (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+
+  add_fixture (fixture, "/v1/models", "openai", "models.json");
+
+  result = RUN_CLI (TEST_API_KEY, NULL, "--base-url", fixture->openai_url, "--list-models");
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->out, ==, "gpt-4o-mini\ngpt-4o\n");
+  g_assert_cmpstr (result->err, ==, "");
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_cmpstr (confab_test_server_get_request_method (fixture->server, 0), ==, "GET");
+}
+
+static const char *
+last_user_content (JsonObject *body)
+{
+  JsonArray *messages = json_object_get_array_member (body, "messages");
+  guint n = json_array_get_length (messages);
+  JsonObject *last;
+
+  g_assert_cmpuint (n, >, 0);
+  last = json_array_get_object_element (messages, n - 1);
+  g_assert_cmpstr (json_object_get_string_member (last, "role"), ==, "user");
+
+  return json_object_get_string_member (last, "content");
+}
+
+/* 7a. The prompt from stdin, with no PROMPT and with "-". */
+static void
+test_prompt_stdin (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(CliResult) dash_result = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonNode) dash_body = NULL;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  result = RUN_CLI (NULL, "hello from stdin", "--base-url", fixture->openai_url, "--model", "m");
+  g_assert_cmpint (result->exit_status, ==, 0);
+  dash_result = RUN_CLI (NULL, "hello from stdin", "--base-url", fixture->openai_url, "--model", "m", "-");
+  g_assert_cmpint (dash_result->exit_status, ==, 0);
+
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 2);
+  body = request_body (fixture, 0);
+  g_assert_cmpstr (last_user_content (json_node_get_object (body)), ==, "hello from stdin");
+  dash_body = request_body (fixture, 1);
+  g_assert_cmpstr (last_user_content (json_node_get_object (dash_body)), ==, "hello from stdin");
+}
+
+/* 7b. --system, --temperature and --max-tokens reach the request body. */
+static void
+test_request_options (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  JsonObject *obj;
+  JsonArray *messages;
+  JsonObject *first;
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m",
+                    "--system", "You are terse.", "--temperature", "0.25", "--max-tokens", "7",
+                    "Tell me", "a story");
+
+  g_assert_cmpint (result->exit_status, ==, 0);
+  body = request_body (fixture, 0);
+  obj = json_node_get_object (body);
+
+  messages = json_object_get_array_member (obj, "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 2);
+  first = json_array_get_object_element (messages, 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "role"), ==, "system");
+  g_assert_cmpstr (json_object_get_string_member (first, "content"), ==, "You are terse.");
+  g_assert_cmpstr (last_user_content (obj), ==, "Tell me a story");
+
+  g_assert_cmpfloat (json_object_get_double_member (obj, "temperature"), ==, 0.25);
+  g_assert_cmpint (json_object_get_int_member (obj, "max_tokens"), ==, 7);
+}
+
+/* 8. Usage errors: exit 2 before anything is sent. */
+static void
+test_usage_errors (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  const char *url = fixture->openai_url;
+  struct
+  {
+    const char *stdin_text;
+    const char *args[8];
+  } cases[] = {
+    { NULL, { "--api", "nope", "--base-url", url, "--model", "m", "hi", NULL } },
+    { NULL, { "--base-url", "ftp://x", "--model", "m", "hi", NULL } },
+    { NULL, { "--base-url", url, "--model", "m", "--temperature", "abc", "hi", NULL } },
+    { NULL, { "--base-url", url, "--model", "m", "   ", NULL } },
+    { "  \n\t ", { "--base-url", url, "--model", "m", NULL } },
+  };
+
+  add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CliResult) result = run_cli (NULL, cases[i].stdin_text, cases[i].args);
+
+      assert_usage_error (result);
+    }
+
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 0);
+}
+
+/* 9. A stalled stream times out after --timeout seconds of silence. */
+static void
+test_timeout (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  g_autoptr(CliResult) result = NULL;
+  ConfabTestResponse *resp;
+  gint64 start;
+  gint64 elapsed;
+
+  resp = add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+  confab_test_response_set_framing (resp, CONFAB_TEST_FRAMING_EVENT);
+  /* The role chunk and "Hello", then silence. */
+  confab_test_response_set_fault (resp, CONFAB_TEST_FAULT_STALL,
+                                  offset_after_event ("openai", "stream-text.sse", 2));
+
+  start = g_get_monotonic_time ();
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--timeout", "1", "hi");
+  elapsed = g_get_monotonic_time () - start;
+
+  g_assert_true (result->exited);
+  g_assert_cmpint (result->exit_status, ==, 1);
+  g_assert_cmpstr (result->out, ==, "Hello");
+  assert_one_error_line (result->err);
+  g_assert_nonnull (strstr (result->err, "1 second"));
+  g_assert_cmpint (elapsed, >=, G_USEC_PER_SEC);
+  g_assert_cmpint (elapsed, <, 5 * G_USEC_PER_SEC);
+}
+
+/* 10. SIGINT/SIGTERM while the stream is open: exit 130, text kept. */
+static void read_next (Reader *reader);
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Reader *reader = user_data;
+  gssize n;
+
+  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &reader->error);
+  g_assert_no_error (reader->error);
+
+  if (n == 0)
+    {
+      reader->out_eof = TRUE;
+      return;
+    }
+
+  g_string_append_len (reader->out, (const char *)reader->buf, n);
+  read_next (reader);
+}
+
+static void
+read_next (Reader *reader)
+{
+  g_input_stream_read_async (g_subprocess_get_stdout_pipe (reader->proc),
+                             reader->buf, sizeof reader->buf, G_PRIORITY_DEFAULT, NULL,
+                             read_cb, reader);
+}
+
+static void
+splice_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Reader *reader = user_data;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (object), result, &reader->error);
+  g_assert_no_error (reader->error);
+  reader->err_done = TRUE;
+}
+
+static void
+wait_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Reader *reader = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, &reader->error);
+  g_assert_no_error (reader->error);
+  reader->waited = TRUE;
+}
+
+static void
+test_signal (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  int signum = GPOINTER_TO_INT (user_data);
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (NULL);
+  const char * const args[] = { "--base-url", fixture->openai_url, "--model", "m", "--timeout", "0", "hi", NULL };
+  g_auto(GStrv) argv = build_argv (args);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GMemoryOutputStream) err = G_MEMORY_OUTPUT_STREAM (g_memory_output_stream_new_resizable ());
+  g_autofree char *err_text = NULL;
+  ConfabTestResponse *resp;
+  Reader reader = { 0 };
+
+  resp = add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
+  confab_test_response_set_framing (resp, CONFAB_TEST_FRAMING_EVENT);
+  confab_test_response_set_fault (resp, CONFAB_TEST_FAULT_STALL,
+                                  offset_after_event ("openai", "stream-text.sse", 3));
+
+  reader.proc = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv, &error);
+  g_assert_no_error (error);
+  reader.out = out;
+  reader.err = err;
+
+  g_output_stream_close (g_subprocess_get_stdin_pipe (reader.proc), NULL, &error);
+  g_assert_no_error (error);
+  read_next (&reader);
+  g_output_stream_splice_async (G_OUTPUT_STREAM (err), g_subprocess_get_stderr_pipe (reader.proc),
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, NULL, splice_cb, &reader);
+  g_subprocess_wait_async (reader.proc, NULL, wait_cb, &reader);
+
+  /* Interrupt mid-stream: the request is in and text has come out. */
+  while (confab_test_server_get_n_requests (fixture->server) == 0 || !g_str_equal (out->str, "Hello! Here is"))
+    {
+      g_assert_false (reader.out_eof);
+      g_assert_cmpuint (out->len, <=, strlen ("Hello! Here is"));
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpuint (confab_test_server_get_n_active (fixture->server), ==, 1);
+
+  g_subprocess_send_signal (reader.proc, signum);
+
+  while (!reader.out_eof || !reader.err_done || !reader.waited)
+    g_main_context_iteration (NULL, TRUE);
+
+  err_text = g_strndup (g_memory_output_stream_get_data (err), g_memory_output_stream_get_data_size (err));
+  g_test_message ("stdout: %s; stderr: %s", out->str, err_text);
+
+  g_assert_true (g_subprocess_get_if_exited (reader.proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (reader.proc), ==, 130);
+  g_assert_cmpstr (out->str, ==, "Hello! Here is");
+  assert_one_error_line (err_text);
+
+  /* The child hung up: the stalled response is no longer being served. */
+  while (confab_test_server_get_n_active (fixture->server) > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_clear_object (&reader.proc);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("CONFAB_CLI") == NULL)
+    {
+      g_printerr ("CONFAB_CLI must name the confab-cli binary\n");
+      return 1;
+    }
+
+#define ADD_TEST(path, data, func) \
+  g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
+
+  ADD_TEST ("/cli/openai/text", NULL, test_openai_text);
+  ADD_TEST ("/cli/openai/no-key", NULL, test_openai_no_key);
+  ADD_TEST ("/cli/openai/reasoning", NULL, test_openai_reasoning);
+  ADD_TEST ("/cli/ollama/text", NULL, test_ollama_text);
+  ADD_TEST ("/cli/anthropic/tool-use-json", NULL, test_anthropic_tool_use_json);
+  ADD_TEST ("/cli/openai/parallel-tool-calls-json", NULL, test_openai_parallel_tool_calls_json);
+  ADD_TEST ("/cli/error/http-401", NULL, test_http_401);
+  ADD_TEST ("/cli/error/http-401-json", NULL, test_http_401_json);
+  ADD_TEST ("/cli/error/midway", NULL, test_error_midway);
+  ADD_TEST ("/cli/error/midway-json", NULL, test_error_midway_json);
+  ADD_TEST ("/cli/model/single", NULL, test_model_single);
+  ADD_TEST ("/cli/model/ambiguous", NULL, test_model_ambiguous);
+  ADD_TEST ("/cli/model/list", NULL, test_list_models);
+  ADD_TEST ("/cli/prompt/stdin", NULL, test_prompt_stdin);
+  ADD_TEST ("/cli/prompt/options", NULL, test_request_options);
+  ADD_TEST ("/cli/usage-errors", NULL, test_usage_errors);
+  ADD_TEST ("/cli/timeout", NULL, test_timeout);
+  ADD_TEST ("/cli/signal/sigint", GINT_TO_POINTER (SIGINT), test_signal);
+  ADD_TEST ("/cli/signal/sigterm", GINT_TO_POINTER (SIGTERM), test_signal);
+
+  /* NDJSON labelled application/json (as proxies and some servers do)
+   * must not be mistaken for a single JSON document. Last, because it
+   * aborts the run while that engine bug stands. */
+  ADD_TEST ("/cli/regressions/ollama-ndjson-as-json", "application/json", test_ollama_text);
+
+#undef ADD_TEST
+
+  return g_test_run ();
+}
