@@ -69,6 +69,19 @@ die() {
   exit 1
 }
 
+# meson_build_info FILE: the build type of the meson build dir holding FILE.
+meson_build_info() {
+  local dir
+  dir=$(cd "$(dirname "$1")" && pwd)
+  while [[ $dir != / && ! -f $dir/meson-info/intro-buildoptions.json ]]; do dir=$(dirname "$dir"); done
+  [[ -f $dir/meson-info/intro-buildoptions.json ]] || { echo "not a meson build"; return; }
+  "$PYTHON" -c '
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(open(sys.argv[1]))}
+print("buildtype=%s optimization=%s b_sanitize=%s" % (o.get("buildtype"), o.get("optimization"), o.get("b_sanitize")))
+' "$dir/meson-info/intro-buildoptions.json" 2>/dev/null || echo "unknown build"
+}
+
 [[ $TOKENS =~ ^[1-9][0-9]*$ ]] || die "BENCH_TOKENS must be a positive integer (got '$TOKENS')"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer (got '$RUNS')"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a non-negative integer (got '$WARMUP')"
@@ -79,6 +92,7 @@ die() {
 # ---------------------------------------------------------------- results dir
 mkdir -p "$RESULTS_DIR"
 RUN_DIR=$(mktemp -d "$RESULTS_DIR/stream-$(date +%Y%m%d-%H%M%S)-XXXX")
+chmod 755 "$RUN_DIR"
 REPORT=$RUN_DIR/report.md
 RAW=$RUN_DIR/raw.tsv
 SUMMARY=$RUN_DIR/summary.tsv
@@ -93,6 +107,7 @@ say "Command:     \`$cmdline\`  (cwd: $(pwd))"
 say "Date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "Machine:     nproc=$(nproc), CPU: $(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*:[[:space:]]*//' || echo unknown)"
 say "Kernel:      $(uname -srm)"
+say "Load:        $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min averages at start; other work on the machine skews wall times)"
 # Every client must write the UTF-8 text as is; a C/POSIX locale would make
 # GLib's g_print() convert it to ASCII, for example.
 if [[ $(locale charmap 2>/dev/null || echo unknown) != UTF-8 ]]; then
@@ -105,10 +120,7 @@ if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
   say "Source:      $rev"
 fi
 say "Settings:    N=$TOKENS tokens per stream, $RUNS timed runs per client (median reported), $WARMUP warm-up run(s)"
-say "Server:      $CONFAB_TEST_SERVER"
-if [[ $(basename "$CONFAB_TEST_SERVER") == dev-fake-server.py ]]; then
-  say "Note:        STAND-IN SERVER (bench/dev-fake-server.py): for developing the script only; publish numbers from confab-test-server"
-fi
+say "Server:      $CONFAB_TEST_SERVER ($(meson_build_info "$CONFAB_TEST_SERVER"))"
 
 # ---------------------------------------------------------- client set-up
 want() { [[ ,$CLIENTS, == *,"$1",* ]]; }
@@ -161,7 +173,10 @@ fi
 
 # Versions of what is measured.
 versions=()
-want confab-cli && [[ -z ${MISSING[confab-cli]+x} ]] && versions+=("confab-cli $CONFAB_CLI")
+if want confab-cli && [[ -z ${MISSING[confab-cli]+x} ]]; then
+  confab_build=$(meson_build_info "$CONFAB_CLI")
+  versions+=("confab-cli $("$CONFAB_CLI" --version 2>/dev/null | head -n1 || true) ($CONFAB_CLI, $confab_build)")
+fi
 [[ -n $node_version ]] && versions+=("node $node_version")
 for p in openai ollama; do
   if [[ -f $BENCH_DIR/node_modules/$p/package.json ]] && { want $p-node; }; then
@@ -179,6 +194,11 @@ done
 want curl && [[ -z ${MISSING[curl]+x} ]] && versions+=("$(curl --version | head -n1 | cut -d' ' -f1-2)")
 clients_line=$(IFS=';'; echo "${versions[*]}")
 say "Clients:     ${clients_line//;/; }"
+
+if [[ ${confab_build:-} == *buildtype=* && ${confab_build:-} != *optimization=[23s]* ]]; then
+  say "WARNING:     confab-cli is an unoptimized build ($confab_build): for numbers to publish use"
+  say "             meson setup _build-release --buildtype=release, then CONFAB_CLI=_build-release/src/cli/confab-cli"
+fi
 
 for c in "${!MISSING[@]}"; do
   if [[ $ALLOW_MISSING != 1 ]]; then
@@ -273,7 +293,7 @@ run_client() {
   local fmt=$1 client=$2 what=$3 out=$TMP/out err=$TMP/err tf=$TMP/time rc=0 w0 w1
   times >"$TMP/times0"
   w0=$EPOCHREALTIME
-  "$TIME" -f '%e %U %S %M' -o "$tf" "${CMD[@]}" >"$out" 2>"$err" {SERVER_STDIN}>&- || rc=$?
+  "$TIME" -f '%e %U %S %M' -o "$tf" "${CMD[@]}" </dev/null >"$out" 2>"$err" {SERVER_STDIN}>&- || rc=$?
   w1=$EPOCHREALTIME
   times >"$TMP/times1"
   if [[ $rc -ne 0 ]]; then
@@ -282,7 +302,9 @@ run_client() {
 stderr (also in $RUN_DIR/$fmt-$client.stderr):
 $(tail -n 20 "$err")"
   fi
-  read -r T_E T_U T_S T_RSS < <(tail -n 1 "$tf")
+  # (No process substitution here: its child could be reaped during the next
+  # run and add to that run's children times.)
+  read -r T_E T_U T_S T_RSS <<<"$(tail -n 1 "$tf")"
   T_WALL=$(awk -v a="${w0/,/.}" -v b="${w1/,/.}" 'BEGIN { printf "%.3f", b - a }')
   T_CPU=$(awk -v a="$(children_cpu "$TMP/times0")" -v b="$(children_cpu "$TMP/times1")" 'BEGIN { printf "%.3f", b - a }')
   if [[ $client == curl ]]; then
@@ -424,5 +446,6 @@ say "Each run is measured with /usr/bin/time (peak RSS from its %M; its %e %U %S
 say 'seconds above are of the same runs at 1 ms resolution (bash $EPOCHREALTIME and `times`), since GNU time'
 say "rounds to 0.01 s; they include the ~1-2 ms that /usr/bin/time itself takes. The median run is the run with"
 say "the median wall time."
+say "Load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "Raw numbers: $RAW"
 ln -sfn "$(basename "$RUN_DIR")" "$RESULTS_DIR/latest"
