@@ -23,6 +23,17 @@ struct _ConfabMessage
   GPtrArray  *tool_calls;
   char       *tool_call_id;
   char       *tool_name;
+
+  /* Stored metadata */
+  gint64              id;
+  gint64              parent_id;
+  ConfabMessageState  state;
+  char               *error;
+  char               *model;
+  gint64              created_at;
+  gint64              finished_at;
+  gint64              prompt_tokens;
+  gint64              completion_tokens;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessage, confab_message, G_TYPE_OBJECT)
@@ -37,6 +48,8 @@ confab_message_finalize (GObject *object)
   g_clear_pointer (&self->tool_calls, g_ptr_array_unref);
   g_clear_pointer (&self->tool_call_id, g_free);
   g_clear_pointer (&self->tool_name, g_free);
+  g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->model, g_free);
 
   G_OBJECT_CLASS (confab_message_parent_class)->finalize (object);
 }
@@ -51,6 +64,8 @@ static void
 confab_message_init (ConfabMessage *self)
 {
   self->tool_calls = g_ptr_array_new_with_free_func (g_object_unref);
+  self->prompt_tokens = -1;
+  self->completion_tokens = -1;
 }
 
 /**
@@ -208,6 +223,211 @@ confab_role_from_string (const char *str,
       if (g_strcmp0 (str, names[i]) == 0)
         {
           *role = (ConfabRole)i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+gint64
+confab_message_get_id (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), 0);
+  return self->id;
+}
+
+void
+confab_message_set_id (ConfabMessage *self,
+                       gint64         id)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  self->id = id;
+}
+
+/**
+ * confab_message_get_parent_id:
+ *
+ * Returns: the message this one follows in its branch, 0 for the first.
+ */
+gint64
+confab_message_get_parent_id (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), 0);
+  return self->parent_id;
+}
+
+void
+confab_message_set_parent_id (ConfabMessage *self,
+                              gint64         parent_id)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  self->parent_id = parent_id;
+}
+
+ConfabMessageState
+confab_message_get_state (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), CONFAB_MESSAGE_COMPLETE);
+  return self->state;
+}
+
+void
+confab_message_set_state (ConfabMessage      *self,
+                          ConfabMessageState  state)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  self->state = state;
+}
+
+/**
+ * confab_message_get_error:
+ *
+ * Returns: (nullable): why a failed reply failed.
+ */
+const char *
+confab_message_get_error (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), NULL);
+  return self->error;
+}
+
+void
+confab_message_set_error (ConfabMessage *self,
+                          const char    *error)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  g_free (self->error);
+  self->error = g_strdup (error);
+}
+
+/**
+ * confab_message_get_created_at:
+ *
+ * Returns: when the message was written, in milliseconds since 1970
+ *   (UTC), or 0.
+ */
+gint64
+confab_message_get_created_at (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), 0);
+  return self->created_at;
+}
+
+void
+confab_message_set_created_at (ConfabMessage *self,
+                               gint64         unix_ms)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  self->created_at = unix_ms;
+}
+
+/**
+ * confab_message_get_finished_at:
+ *
+ * Returns: when a reply finished, in milliseconds since 1970, or 0.
+ */
+gint64
+confab_message_get_finished_at (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), 0);
+  return self->finished_at;
+}
+
+void
+confab_message_set_finished_at (ConfabMessage *self,
+                                gint64         unix_ms)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  self->finished_at = unix_ms;
+}
+
+/**
+ * confab_message_get_model:
+ *
+ * Returns: (nullable): the model that wrote a reply.
+ */
+const char *
+confab_message_get_model (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), NULL);
+  return self->model;
+}
+
+void
+confab_message_set_model (ConfabMessage *self,
+                          const char    *model)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  g_free (self->model);
+  self->model = g_strdup (model);
+}
+
+/**
+ * confab_message_get_usage:
+ * @prompt_tokens: (out) (optional): tokens of the request, -1 if unknown
+ * @completion_tokens: (out) (optional): tokens of the reply, -1 if unknown
+ */
+void
+confab_message_get_usage (ConfabMessage *self,
+                          gint64        *prompt_tokens,
+                          gint64        *completion_tokens)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  if (prompt_tokens != NULL)
+    *prompt_tokens = self->prompt_tokens;
+  if (completion_tokens != NULL)
+    *completion_tokens = self->completion_tokens;
+}
+
+void
+confab_message_set_usage (ConfabMessage *self,
+                          gint64         prompt_tokens,
+                          gint64         completion_tokens)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  self->prompt_tokens = prompt_tokens;
+  self->completion_tokens = completion_tokens;
+}
+
+/* For messages read back from storage. */
+void
+confab_message_set_tool_result_info (ConfabMessage *self,
+                                     const char    *tool_call_id,
+                                     const char    *tool_name,
+                                     gboolean       is_error)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  g_free (self->tool_call_id);
+  g_free (self->tool_name);
+  self->tool_call_id = g_strdup (tool_call_id);
+  self->tool_name = g_strdup (tool_name);
+  self->is_error = !!is_error;
+}
+
+const char *
+confab_message_state_to_string (ConfabMessageState state)
+{
+  switch (state)
+    {
+    case CONFAB_MESSAGE_COMPLETE: return "complete";
+    case CONFAB_MESSAGE_STREAMING: return "streaming";
+    case CONFAB_MESSAGE_STOPPED: return "stopped";
+    case CONFAB_MESSAGE_FAILED: return "failed";
+    default: g_return_val_if_reached ("complete");
+    }
+}
+
+gboolean
+confab_message_state_from_string (const char         *str,
+                                  ConfabMessageState *state)
+{
+  static const char * const names[] = { "complete", "streaming", "stopped", "failed" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      if (g_strcmp0 (str, names[i]) == 0)
+        {
+          *state = (ConfabMessageState)i;
           return TRUE;
         }
     }
