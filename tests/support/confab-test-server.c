@@ -276,8 +276,10 @@ stream_abort (Stream   *stream,
         g_warning ("Could not set SO_LINGER: %s", g_strerror (errno));
     }
 
-  iostream = soup_server_message_steal_connection (msg);
+  /* Close first: stealing tears down libsoup's body stream, whose close
+   * would otherwise write a terminating chunk. */
   g_socket_close (socket, NULL);
+  iostream = soup_server_message_steal_connection (msg);
   if (iostream != NULL)
     g_io_stream_close (iostream, NULL, NULL);
 }
@@ -445,6 +447,11 @@ stream_start (ConfabTestServer   *self,
 
       stream->event_blank_lines = find_event_end (data, body_len, 0) != 0;
     }
+
+  /* libsoup looks these up when the connection is stolen (see
+   * stream_abort()); by then the socket may be closed, so cache them now. */
+  soup_server_message_get_local_address (msg);
+  soup_server_message_get_remote_address (msg);
 
   g_ptr_array_add (self->streams, stream);
 
@@ -972,9 +979,9 @@ format_created_at (guint i)
 }
 
 #define OPENAI_PREFIX \
-  "data: {\"id\":\"chatcmpl-B9c0nfabBenchStream0123456789\"," \
+  "data: {\"id\":\"chatcmpl-C0nfabBench0123\"," \
   "\"object\":\"chat.completion.chunk\",\"created\":1735689600," \
-  "\"model\":\"bench-model\",\"system_fingerprint\":\"fp_c0nfab0b1e\","
+  "\"model\":\"bench-model\",\"system_fingerprint\":\"fp_c0nfab0b1\","
 
 /**
  * confab_test_generate_openai_stream:
@@ -996,7 +1003,7 @@ confab_test_generate_openai_stream (guint   n_tokens,
                    OPENAI_PREFIX
                    "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
                    "\"content\":\"\",\"refusal\":null},\"logprobs\":null,"
-                   "\"finish_reason\":null}],\"usage\":null}\n\n");
+                   "\"finish_reason\":null}]}\n\n");
 
   for (guint i = 0; i < n_tokens; i++)
     {
@@ -1006,9 +1013,7 @@ confab_test_generate_openai_stream (guint   n_tokens,
                        OPENAI_PREFIX
                        "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"");
       append_json_escaped (body, token);
-      g_string_append (body,
-                       "\"},\"logprobs\":null,\"finish_reason\":null}],"
-                       "\"usage\":null}\n\n");
+      g_string_append (body, "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
       if (text != NULL)
         g_string_append (text, token);
     }
@@ -1016,7 +1021,7 @@ confab_test_generate_openai_stream (guint   n_tokens,
   g_string_append (body,
                    OPENAI_PREFIX
                    "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,"
-                   "\"finish_reason\":\"stop\"}],\"usage\":null}\n\n");
+                   "\"finish_reason\":\"stop\"}]}\n\n");
   g_string_append_printf (body,
                           OPENAI_PREFIX
                           "\"choices\":[],\"usage\":{\"prompt_tokens\":12,"

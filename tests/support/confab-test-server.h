@@ -10,6 +10,25 @@
 
 G_BEGIN_DECLS
 
+/* What a client sees (libsoup 3.2 on Linux):
+ *
+ * - Headers go out as soon as the request has been read; a delay only holds
+ *   back the body.
+ * - RESET: reading the body fails with G_IO_ERROR_CONNECTION_CLOSED
+ *   ("Connection reset by peer"). A RST makes the kernel drop whatever the
+ *   client had not read yet, so the bytes before the fault are only certain
+ *   to arrive if the client read them first: a client in the same main loop
+ *   does (writes are scheduled at idle priority, after its I/O); for a
+ *   client in another process, set a delay.
+ * - A plain close between two chunks (the server freed mid-response, or
+ *   libsoup giving up on a connection) ends the body cleanly for a libsoup
+ *   3.2 client, with no error: only the stream's own end marker ("[DONE]",
+ *   "done":true, a finish_reason) tells a complete stream from a cut one.
+ * - STALL and NO_RESPONSE end when the client closes its connection (EOF or
+ *   error on the socket, also a half-close) or the server is freed; the
+ *   client needs its own timeout.
+ */
+
 /**
  * ConfabTestFraming:
  * @CONFAB_TEST_FRAMING_BULK: the whole body (up to a fault) in one write

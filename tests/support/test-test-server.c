@@ -71,6 +71,9 @@ fixture_setup (Fixture       *fixture,
 {
   fixture->server = confab_test_server_new ();
   fixture->session = soup_session_new ();
+  /* Everything is on 127.0.0.1; and libproxy's C++ exceptions trip clang's
+   * AddressSanitizer. */
+  soup_session_set_proxy_resolver (fixture->session, NULL);
   fixture->watchdog_id = g_timeout_add_seconds (WATCHDOG_SECONDS, watchdog_cb, NULL);
 }
 
@@ -116,6 +119,11 @@ fetch_finish (Fetch  *fetch,
   fetch->error = error;
   fetch->done = TRUE;
   fetch->end = g_get_monotonic_time ();
+
+  /* Lets the session reuse or close the connection. */
+  if (fetch->stream != NULL)
+    g_input_stream_close (fetch->stream, NULL, NULL);
+  g_clear_object (&fetch->stream);
 }
 
 static void
@@ -270,6 +278,13 @@ assert_data (Fetch      *fetch,
   g_assert_cmpmem (fetch->data->data, fetch->data->len, expected, len);
 }
 
+static const char *
+response_content_type (Fetch *fetch)
+{
+  return soup_message_headers_get_content_type (soup_message_get_response_headers (fetch->msg),
+                                                NULL);
+}
+
 static SoupEncoding
 response_encoding (Fetch *fetch)
 {
@@ -332,8 +347,7 @@ test_status_and_content_type (Fixture       *fixture,
   resp = confab_test_server_add_response (fixture->server, "/sse", 200);
   confab_test_response_set_body_string (resp, sse_body);
   sse = fetch_sync (fixture, "GET", "/sse", NULL);
-  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (sse->msg), NULL),
-                   ==, "text/event-stream");
+  g_assert_cmpstr (response_content_type (sse), ==, "text/event-stream");
 
   resp = confab_test_server_add_response (fixture->server, "/text", 200);
   confab_test_response_set_body_string (resp, sse_body);
@@ -359,8 +373,7 @@ test_event_framing (Fixture       *fixture,
   g_assert_no_error (fetch->error);
   g_assert_cmpuint (soup_message_get_status (fetch->msg), ==, 200);
   g_assert_cmpint (response_encoding (fetch), ==, SOUP_ENCODING_CHUNKED);
-  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (fetch->msg), NULL),
-                   ==, "text/event-stream");
+  g_assert_cmpstr (response_content_type (fetch), ==, "text/event-stream");
   assert_data (fetch, sse_body, strlen (sse_body));
 
   /* Each event was its own write; the client, in the same main loop, reads
@@ -545,8 +558,7 @@ test_stall_cancel (Fixture       *fixture,
   fetch_wait (fetch);
   g_assert_error (fetch->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  /* Dropping the body stream makes libsoup close the connection. */
-  g_clear_object (&fetch->stream);
+  /* Closing the body stream early made libsoup close the connection. */
   wait_for_no_active (fixture);
 }
 
@@ -604,8 +616,12 @@ test_free_while_streaming (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&fixture->server));
   fetch_wait (stalled);
   fetch_wait (slow);
-  g_assert_nonnull (stalled->error);
-  g_assert_nonnull (slow->error);
+
+  /* The connections were closed with a FIN between two chunks, which
+   * libsoup 3.2 takes for the end of the body (newer ones report
+   * G_IO_ERROR_PARTIAL_INPUT): only check that the bodies are cut short. */
+  g_assert_cmpuint (stalled->data->len, ==, strlen (sse_events[0]));
+  g_assert_cmpuint (slow->data->len, <, strlen (sse_body));
   run_for (50);
 
   fixture->server = confab_test_server_new ();
@@ -621,8 +637,7 @@ test_not_found (Fixture       *fixture,
   fetch = fetch_sync (fixture, "GET", "/nowhere?x=1", NULL);
   g_assert_no_error (fetch->error);
   g_assert_cmpuint (soup_message_get_status (fetch->msg), ==, 404);
-  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (fetch->msg), NULL),
-                   ==, "application/json");
+  g_assert_cmpstr (response_content_type (fetch), ==, "application/json");
   assert_data (fetch, expected, strlen (expected));
   g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
   g_assert_cmpstr (confab_test_server_get_request_path (fixture->server, 0), ==, "/nowhere");
@@ -801,6 +816,7 @@ test_generate_ollama (void)
   g_autoptr(GString) assembled = g_string_new (NULL);
   guint n_lines = g_strv_length (lines);
 
+  g_assert_cmpuint (g_bytes_get_size (openai), >, g_bytes_get_size (body));
   g_assert_cmpstr (text, ==, openai_text);
   g_assert_cmpuint (n_lines, ==, n_tokens + 2);
   g_assert_cmpstr (lines[n_lines - 1], ==, "");
