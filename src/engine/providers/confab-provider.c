@@ -18,7 +18,6 @@
 /* Error bodies above this are cut; model lists above this are refused. */
 #define MAX_ERROR_BODY  (64 * 1024)
 #define MAX_MODELS_BODY (16 * 1024 * 1024)
-#define MAX_TRIES       3
 #define MAX_RETRY_WAIT  60
 
 typedef struct
@@ -28,6 +27,7 @@ typedef struct
   char               *api_key;
   SoupMessageHeaders *headers;
   guint               timeout;
+  guint               max_tries;
   guint               retry_delay_ms;
 } ConfabProviderPrivate;
 
@@ -421,7 +421,7 @@ fail_or_retry (GTask    *task,
   GCancellable *cancellable = _confab_watchdog_get_cancellable (send->watchdog);
   guint64 delay_ms;
 
-  if (!retryable || send->tries >= MAX_TRIES || g_cancellable_is_cancelled (cancellable))
+  if (!retryable || send->tries >= priv->max_tries || g_cancellable_is_cancelled (cancellable))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -892,6 +892,7 @@ confab_provider_init (ConfabProvider *self)
                                                  NULL);
   priv->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   priv->timeout = 120;
+  priv->max_tries = 3;
   priv->retry_delay_ms = 1000;
 }
 
@@ -1148,6 +1149,25 @@ confab_provider_new_json_message (ConfabProvider *self,
     }
 
   return message;
+}
+
+/**
+ * confab_provider_set_max_tries:
+ * @tries: 1 to 10; 1 never retries (for quick probes)
+ *
+ * How many times a request is tried when the connection fails before
+ * the first byte or the server answers 429, 502, 503 or 504 (default 3).
+ */
+void
+confab_provider_set_max_tries (ConfabProvider *self,
+                               guint           tries)
+{
+  ConfabProviderPrivate *priv = confab_provider_get_instance_private (self);
+
+  g_return_if_fail (CONFAB_IS_PROVIDER (self));
+  g_return_if_fail (tries >= 1 && tries <= 10);
+
+  priv->max_tries = tries;
 }
 
 gsize

@@ -67,6 +67,8 @@ const char     *confab_provider_get_api_key         (ConfabProvider       *self)
 guint           confab_provider_get_timeout         (ConfabProvider       *self);
 void            confab_provider_set_timeout         (ConfabProvider       *self,
                                                      guint                 seconds);
+void            confab_provider_set_max_tries       (ConfabProvider       *self,
+                                                     guint                 tries);
 void            confab_provider_set_header          (ConfabProvider       *self,
                                                      const char           *name,
                                                      const char           *value);
