@@ -20,6 +20,7 @@
 #include "providers/confab-anthropic-provider.h"
 #include "providers/confab-reply.h"
 #include "storage/confab-conversation.h"
+#include "storage/confab-reply-recorder.h"
 #include "storage/confab-store.h"
 
 #undef CONFAB_ENGINE_INSIDE
