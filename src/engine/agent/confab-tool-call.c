@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <cjson/cJSON.h>
+
 #include "confab-error.h"
 #include "confab-tool-call.h"
 
@@ -88,10 +90,32 @@ confab_tool_call_new (const char *id,
   if (arguments != NULL)
     self->arguments = json_node_copy (arguments);
   else
-    self->arguments = json_node_init_object (json_node_alloc (), json_object_new ());
+    {
+      self->arguments = json_node_alloc ();
+      json_node_take_object (self->arguments, json_object_new ());
+    }
   self->raw_arguments = json_to_string (self->arguments, FALSE);
 
   return self;
+}
+
+/* json-glib 1.6 takes the first of several values and drops the rest
+ * ("{}{}" parses); cJSON tells where the first value ends. */
+static gboolean
+has_trailing_data (const char *text)
+{
+  const char *end = NULL;
+  cJSON *value = cJSON_ParseWithOpts (text, &end, FALSE);
+  gboolean trailing = FALSE;
+
+  if (value != NULL && end != NULL)
+    {
+      while (g_ascii_isspace (*end))
+        end++;
+      trailing = *end != '\0';
+    }
+  cJSON_Delete (value);
+  return trailing;
 }
 
 /**
@@ -133,6 +157,11 @@ confab_tool_call_new_from_json_text (const char *id,
   if (!g_utf8_validate (arguments_json, -1, NULL))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          "The arguments for tool “%s” are not valid UTF-8",
+                                         name);
+  else if (has_trailing_data (arguments_json))
+    self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
+                                         "The arguments for tool “%s” are not one JSON value "
+                                         "(more text follows it)",
                                          name);
   else if (!json_parser_load_from_data (parser, arguments_json, -1, &error))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,

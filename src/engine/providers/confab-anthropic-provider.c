@@ -211,16 +211,19 @@ anthropic_decoder_message (ConfabStreamDecoder  *decoder,
           const cJSON *input = confab_cjson_object (block, "input");
           g_autofree char *initial = NULL;
 
-          /* The input usually streams as fragments after an empty {};
-           * a block that arrives with its input filled in keeps it. */
-          if (input != NULL && input->child != NULL)
-            initial = cJSON_PrintUnformatted (input);
+          if (!_confab_tool_call_assembler_add (&self->calls, block_index (root),
+                                                confab_cjson_string (block, "id"),
+                                                confab_cjson_string (block, "name"),
+                                                NULL, 0, error))
+            return FALSE;
 
-          return _confab_tool_call_assembler_add (&self->calls, block_index (root),
-                                                  confab_cjson_string (block, "id"),
-                                                  confab_cjson_string (block, "name"),
-                                                  initial, initial != NULL ? strlen (initial) : 0,
-                                                  error);
+          /* The input usually streams as fragments after an empty {}; a
+           * block that arrives with its input filled in (and no
+           * fragments) keeps it. */
+          if (input == NULL || input->child == NULL)
+            return TRUE;
+          initial = cJSON_PrintUnformatted (input);
+          return _confab_tool_call_assembler_set_default (&self->calls, block_index (root), initial, error);
         }
 
       return TRUE;

@@ -171,6 +171,19 @@ _confab_stream_parser_free (ConfabStreamParser *self)
   g_free (self);
 }
 
+/* Whatever follows the reply's final event in the same read (a garbage
+ * line, an overlong one) does not undo a finished reply: the result must
+ * not depend on how the bytes were split. */
+static gboolean
+finished_anyway (ConfabStreamParser  *self,
+                 GError             **error)
+{
+  if (!self->decoder->finished)
+    return FALSE;
+  g_clear_error (error);
+  return TRUE;
+}
+
 gboolean
 _confab_stream_parser_feed (ConfabStreamParser  *self,
                             const char          *data,
@@ -180,7 +193,7 @@ _confab_stream_parser_feed (ConfabStreamParser  *self,
   if (self->decoder->finished)
     return TRUE;
   if (self->format == CONFAB_STREAM_FORMAT_SSE)
-    return _confab_sse_parser_feed (&self->u.sse, data, len, error);
+    return _confab_sse_parser_feed (&self->u.sse, data, len, error) || finished_anyway (self, error);
   if (self->format == CONFAB_STREAM_FORMAT_JSON)
     {
       if (self->body->len + len > self->max_line)
@@ -193,7 +206,8 @@ _confab_stream_parser_feed (ConfabStreamParser  *self,
       g_string_append_len (self->body, data, len);
       return TRUE;
     }
-  return _confab_line_reader_feed (&self->u.lines, data, len, on_ndjson_line, self->decoder, error);
+  return _confab_line_reader_feed (&self->u.lines, data, len, on_ndjson_line, self->decoder, error) ||
+         finished_anyway (self, error);
 }
 
 gboolean
@@ -213,7 +227,7 @@ _confab_stream_parser_end (ConfabStreamParser  *self,
     ok = _confab_line_reader_finish (&self->u.lines, on_ndjson_line, self->decoder, error);
 
   if (!ok)
-    return FALSE;
+    return finished_anyway (self, error);
   if (self->decoder->finished)
     return TRUE;
   return self->decoder->klass->end (self->decoder, error);

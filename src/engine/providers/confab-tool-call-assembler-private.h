@@ -37,6 +37,12 @@ gboolean   _confab_tool_call_assembler_add      (ConfabToolCallAssembler  *self,
                                                  const char               *arguments,
                                                  gsize                     arguments_len,
                                                  GError                  **error);
+/* Arguments for the call at @index when no fragment arrives for it
+ * (Anthropic's tool_use block may come with its input filled in). */
+gboolean   _confab_tool_call_assembler_set_default (ConfabToolCallAssembler  *self,
+                                                    gint64                    index,
+                                                    const char               *arguments,
+                                                    GError                  **error);
 gboolean   _confab_tool_call_assembler_is_empty (ConfabToolCallAssembler  *self);
 /* Returns (transfer full) (element-type ConfabToolCall) the calls in index
  * order and empties the assembler. A call with no name is an error. */

@@ -17,6 +17,7 @@ typedef struct
   GString *id;
   GString *name;
   GString *arguments;
+  char    *default_arguments;
 } Slot;
 
 static void
@@ -27,6 +28,7 @@ slot_free (gpointer data)
   g_string_free (slot->id, TRUE);
   g_string_free (slot->name, TRUE);
   g_string_free (slot->arguments, TRUE);
+  g_free (slot->default_arguments);
   g_free (slot);
 }
 
@@ -78,6 +80,24 @@ find_slot (ConfabToolCallAssembler *self,
         return slot;
     }
   return NULL;
+}
+
+gboolean
+_confab_tool_call_assembler_set_default (ConfabToolCallAssembler  *self,
+                                         gint64                    index,
+                                         const char               *arguments,
+                                         GError                  **error)
+{
+  Slot *slot;
+
+  if (!_confab_tool_call_assembler_add (self, index, NULL, NULL, NULL, 0, error))
+    return FALSE;
+
+  slot = find_slot (self, index, NULL);
+  g_assert (slot != NULL);
+  g_free (slot->default_arguments);
+  slot->default_arguments = g_strdup (arguments);
+  return TRUE;
 }
 
 gboolean
@@ -180,7 +200,9 @@ _confab_tool_call_assembler_finish (ConfabToolCallAssembler  *self,
 
       g_ptr_array_add (calls, confab_tool_call_new_from_json_text (slot->id->str,
                                                                   slot->name->str,
-                                                                  slot->arguments->str));
+                                                                  slot->arguments->len > 0 || slot->default_arguments == NULL
+                                                                  ? slot->arguments->str
+                                                                  : slot->default_arguments));
     }
 
   return g_steal_pointer (&calls);
