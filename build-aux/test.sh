@@ -17,17 +17,21 @@ setup () {
   fi
 }
 
-# Tests get a private data dir, runtime dir and session bus, so nothing of
-# the user's (keyring, settings, conversations) is touched.
+# Tests get a private data dir, runtime dir, session bus and an unlocked
+# keyring of their own, so nothing of the user's (keyring, settings,
+# conversations) is touched. The keyring tests fail, not skip, without it.
 run_tests () {
   dir=$1
   shift
   tmp=$(mktemp -d)
   mkdir -m 700 "$tmp/runtime"
   XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache" \
-  XDG_RUNTIME_DIR="$tmp/runtime" \
+  XDG_RUNTIME_DIR="$tmp/runtime" CONFAB_REQUIRE_KEYRING=1 \
     xvfb-run -a -s '-screen 0 1280x800x24' \
-    dbus-run-session -- meson test -C "$dir" --print-errorlogs --no-rebuild "$@"
+    dbus-run-session -- sh -c '
+      printf ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+      gdbus wait --session --timeout 10 org.freedesktop.secrets &&
+      exec meson test -C "$0" --print-errorlogs --no-rebuild "$@"' "$dir" "$@"
   rm -rf "$tmp"
 }
 

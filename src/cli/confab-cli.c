@@ -16,22 +16,26 @@
 
 #include <glib-unix.h>
 
-#include "confab-engine.h"
+#include "confab-cli-common.h"
+#include "confab-cli-conversations.h"
+#include "confab-cli-providers.h"
 
 /* confab-cli: the engine without a window, for scripts and pipes.
  * stdout gets exactly the assistant's text (or, with --json, one JSON
  * object per event); everything else goes to stderr.
  */
 
-#define EXIT_USAGE       2
-#define EXIT_INTERRUPTED 130
+#define EXIT_USAGE       CONFAB_CLI_EXIT_USAGE
+#define EXIT_INTERRUPTED CONFAB_CLI_EXIT_INTERRUPTED
 
 typedef struct
 {
-  GMainLoop      *loop;
   GCancellable   *cancellable;
   ConfabProvider *provider;
+  ConfabStore    *store;
   int             exit_code;
+  gboolean        reply_done;
+  gboolean        record_done;
   gboolean        interrupted;
   gboolean        json;
   gboolean        stdout_tty;
@@ -39,6 +43,7 @@ typedef struct
   gboolean        flush_queued;
   gboolean        has_temperature;
   double          temperature;
+  char           *default_model;
   char            last_text_char;
   char            last_reasoning_char;
 } Cli;
@@ -53,6 +58,9 @@ static int opt_timeout = 120;
 static gboolean opt_json = FALSE;
 static gboolean opt_list_models = FALSE;
 static gboolean opt_version = FALSE;
+static char *opt_provider = NULL;
+static gboolean opt_save = FALSE;
+static gint64 opt_continue = 0;
 static char **opt_prompt = NULL;
 
 static const GOptionEntry entries[] = {
@@ -75,6 +83,12 @@ static const GOptionEntry entries[] = {
     "Print one JSON object per line for every event instead of plain text", NULL },
   { "list-models", 0, 0, G_OPTION_ARG_NONE, &opt_list_models,
     "Print the server's model ids, one per line", NULL },
+  { "provider", 0, 0, G_OPTION_ARG_STRING, &opt_provider,
+    "Use a configured provider (its API, URL, key and default model; see “confab-cli providers”)", "NAME" },
+  { "save", 0, 0, G_OPTION_ARG_NONE, &opt_save,
+    "Store the exchange as a new conversation and print its id on standard error", NULL },
+  { "continue", 0, 0, G_OPTION_ARG_INT64, &opt_continue,
+    "Append to a stored conversation, sending its history (implies --save)", "ID" },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
     "Print the version and exit", NULL },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_prompt,
@@ -84,6 +98,17 @@ static const GOptionEntry entries[] = {
 
 static const char description[] =
   "The prompt is read from standard input when PROMPT is absent or \"-\".\n"
+  "\n"
+  "Saved conversations: --save stores the exchange (your message is committed\n"
+  "before the request is sent; the reply is saved as it streams, at most a\n"
+  "second behind) and prints \"confab-cli: conversation ID\" on standard error;\n"
+  "--continue ID sends that conversation's history and appends to it.\n"
+  "\n"
+  "More commands:\n"
+  "  confab-cli providers list | add NAME --api KIND --base-url URL [--model M]\n"
+  "                     | remove NAME | set-key NAME (key read from stdin) | detect\n"
+  "  confab-cli conversations list [--limit N] | show ID | search QUERY\n"
+  "                     | export ID|--all --format markdown|json | import FILE | delete ID\n"
   "\n"
   "Output: standard output receives exactly the assistant's text as it arrives.\n"
   "The model's reasoning, when the server sends it, goes to standard error\n"
@@ -104,22 +129,6 @@ static const char description[] =
   "  confab-cli --model llama3.2 --api ollama \"Why is the sky blue?\"\n"
   "  git diff | confab-cli --system \"Review this patch\" --model gpt-4o-mini \\\n"
   "      --base-url https://api.openai.com/v1";
-
-static void G_GNUC_PRINTF (1, 2)
-print_error (const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  fflush (stdout);
-  fprintf (stderr, "confab-cli: %s\n", message);
-  fflush (stderr);
-}
 
 static void
 print_json_line (JsonBuilder *builder)
@@ -301,6 +310,13 @@ end_output_line (Cli *cli)
 }
 
 static void
+maybe_quit (Cli *cli)
+{
+  if (cli->reply_done && cli->record_done)
+    g_main_context_wakeup (NULL);
+}
+
+static void
 reply_done_cb (GObject      *object,
                GAsyncResult *result,
                gpointer      user_data)
@@ -308,27 +324,44 @@ reply_done_cb (GObject      *object,
   Cli *cli = user_data;
   g_autoptr(GError) error = NULL;
 
+  end_output_line (cli);
   if (!confab_reply_run_finish (CONFAB_REPLY (object), result, &error))
     {
-      end_output_line (cli);
       if (cli->interrupted)
         {
-          print_error ("interrupted");
+          confab_cli_print_error ("interrupted");
           cli->exit_code = EXIT_INTERRUPTED;
         }
       else
         {
-          print_error ("%s", error->message);
+          confab_cli_print_error ("%s", error->message);
           cli->exit_code = EXIT_FAILURE;
         }
     }
   else
+    cli->exit_code = EXIT_SUCCESS;
+
+  cli->reply_done = TRUE;
+  maybe_quit (cli);
+}
+
+static void
+record_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_record_reply_finish (CONFAB_STORE (object), result, &error))
     {
-      end_output_line (cli);
-      cli->exit_code = EXIT_SUCCESS;
+      confab_cli_print_error ("the reply could not be saved: %s", error->message);
+      if (cli->exit_code == EXIT_SUCCESS)
+        cli->exit_code = EXIT_FAILURE;
     }
 
-  g_main_loop_quit (cli->loop);
+  cli->record_done = TRUE;
+  maybe_quit (cli);
 }
 
 static gboolean
@@ -347,88 +380,6 @@ signal_cb (gpointer data)
   g_cancellable_cancel (cli->cancellable);
 
   return G_SOURCE_CONTINUE;
-}
-
-static void
-start_reply (Cli        *cli,
-             const char *model,
-             const char *prompt)
-{
-  g_autoptr(ConfabChatRequest) request = confab_chat_request_new (model);
-  g_autoptr(ConfabReply) reply = NULL;
-  g_autoptr(ConfabMessage) user = confab_message_new (CONFAB_ROLE_USER, prompt);
-
-  if (opt_system != NULL)
-    {
-      g_autoptr(ConfabMessage) system = confab_message_new (CONFAB_ROLE_SYSTEM, opt_system);
-      confab_chat_request_add_message (request, system);
-    }
-  confab_chat_request_add_message (request, user);
-
-  if (cli->has_temperature)
-    confab_chat_request_set_temperature (request, cli->temperature);
-  if (opt_max_tokens > 0)
-    confab_chat_request_set_max_tokens (request, opt_max_tokens);
-
-  reply = confab_reply_new (cli->provider, request);
-  g_signal_connect (reply, "event", G_CALLBACK (on_event), cli);
-  confab_reply_run_async (reply, cli->cancellable, reply_done_cb, cli);
-}
-
-typedef struct
-{
-  Cli  *cli;
-  char *prompt;
-} ModelsData;
-
-static void
-models_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  ModelsData *data = user_data;
-  Cli *cli = data->cli;
-  g_autofree char *prompt = data->prompt;
-  g_auto(GStrv) models = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_free (data);
-
-  models = confab_provider_list_models_finish (CONFAB_PROVIDER (object), result, &error);
-  if (models == NULL)
-    {
-      print_error ("%s%s", cli->interrupted ? "interrupted" : "could not list the server's models: ",
-                   cli->interrupted ? "" : error->message);
-      cli->exit_code = cli->interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE;
-      g_main_loop_quit (cli->loop);
-      return;
-    }
-
-  if (prompt == NULL)
-    {
-      for (guint i = 0; models[i] != NULL; i++)
-        printf ("%s\n", models[i]);
-      fflush (stdout);
-      cli->exit_code = EXIT_SUCCESS;
-      g_main_loop_quit (cli->loop);
-      return;
-    }
-
-  if (g_strv_length (models) != 1)
-    {
-      g_autofree char *list = g_strjoinv (", ", models);
-
-      if (models[0] == NULL)
-        print_error ("--model is required: the server lists no models");
-      else
-        print_error ("--model is required: the server lists %u models (%s)",
-                     g_strv_length (models), list);
-      cli->exit_code = EXIT_USAGE;
-      g_main_loop_quit (cli->loop);
-      return;
-    }
-
-  start_reply (cli, models[0], prompt);
 }
 
 static char *
@@ -453,12 +404,346 @@ read_stdin (GError **error)
 }
 
 static int
-usage_error (GOptionContext *context,
-             const char     *message)
+usage_error (const char *message)
 {
-  print_error ("%s", message);
+  confab_cli_print_error ("%s", message);
   fprintf (stderr, "Try “%s --help” for more information.\n", g_get_prgname ());
   return EXIT_USAGE;
+}
+
+/* The model to use: the one asked for, else the only one the server lists. */
+static char *
+resolve_model (Cli         *cli,
+               const char  *fallback,
+               int         *exit_code)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autofree char *list = NULL;
+
+  if (opt_model != NULL)
+    return g_strdup (opt_model);
+  if (fallback != NULL)
+    return g_strdup (fallback);
+
+  confab_provider_list_models_async (cli->provider, cli->cancellable, confab_cli_async_cb, &result);
+  models = confab_provider_list_models_finish (cli->provider, confab_cli_wait (&result), &error);
+  if (models == NULL)
+    {
+      if (cli->interrupted)
+        {
+          confab_cli_print_error ("interrupted");
+          *exit_code = EXIT_INTERRUPTED;
+        }
+      else
+        {
+          confab_cli_print_error ("could not list the server's models: %s", error->message);
+          *exit_code = EXIT_FAILURE;
+        }
+      return NULL;
+    }
+
+  if (g_strv_length (models) == 1)
+    return g_strdup (models[0]);
+
+  list = g_strjoinv (", ", models);
+  if (models[0] == NULL)
+    confab_cli_print_error ("--model is required: the server lists no models");
+  else
+    confab_cli_print_error ("--model is required: the server lists %u models (%s)",
+                            g_strv_length (models), list);
+  *exit_code = EXIT_USAGE;
+  return NULL;
+}
+
+static int
+list_models (Cli *cli)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+
+  confab_provider_list_models_async (cli->provider, cli->cancellable, confab_cli_async_cb, &result);
+  models = confab_provider_list_models_finish (cli->provider, confab_cli_wait (&result), &error);
+  if (models == NULL)
+    {
+      confab_cli_print_error ("%s", cli->interrupted ? "interrupted" : error->message);
+      return cli->interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE;
+    }
+
+  for (guint i = 0; models[i] != NULL; i++)
+    printf ("%s\n", models[i]);
+  return EXIT_SUCCESS;
+}
+
+/* A title from the first words of the first message. */
+static char *
+title_for (const char *prompt)
+{
+  g_autofree char *line = g_strstrip (g_strdup (prompt));
+  char *newline = strchr (line, '\n');
+  const char *end;
+
+  if (newline != NULL)
+    *newline = '\0';
+  g_strstrip (line);
+  if (g_utf8_strlen (line, -1) <= 60)
+    return g_steal_pointer (&line);
+
+  end = g_utf8_offset_to_pointer (line, 59);
+  line[end - line] = '\0';
+  return g_strconcat (line, "…", NULL);
+}
+
+typedef struct
+{
+  ConfabConversation *conversation;
+  GPtrArray          *history;
+  gint64              reply_id;
+} Saved;
+
+static void
+saved_clear (Saved *saved)
+{
+  g_clear_object (&saved->conversation);
+  g_clear_pointer (&saved->history, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Saved, saved_clear)
+
+/* Finds or creates the conversation and commits the user's message and
+ * an empty streaming reply, before anything is sent. */
+static gboolean
+save_exchange (Cli         *cli,
+               const char  *model,
+               const char  *prompt,
+               Saved       *saved,
+               GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(ConfabMessage) user = confab_message_new (CONFAB_ROLE_USER, prompt);
+  g_autoptr(ConfabMessage) reply = confab_message_new (CONFAB_ROLE_ASSISTANT, "");
+  gint64 id;
+
+  if (saved->conversation == NULL)
+    {
+      g_autoptr(ConfabConversation) draft = confab_conversation_new (0);
+      g_autofree char *title = title_for (prompt);
+
+      confab_conversation_set_title (draft, title);
+      confab_conversation_set_model (draft, model);
+      confab_conversation_set_provider (draft, opt_provider != NULL ? opt_provider
+                                                                    : confab_provider_get_api_name (cli->provider));
+      confab_conversation_set_system_prompt (draft, opt_system);
+      confab_store_create_conversation_async (cli->store, draft, NULL, confab_cli_async_cb, &result);
+      saved->conversation = confab_store_create_conversation_finish (cli->store, confab_cli_wait (&result), error);
+      g_clear_object (&result);
+      if (saved->conversation == NULL)
+        return FALSE;
+    }
+
+  id = confab_conversation_get_id (saved->conversation);
+
+  confab_store_add_message_async (cli->store, id, user, NULL, confab_cli_async_cb, &result);
+  if (confab_store_add_message_finish (cli->store, confab_cli_wait (&result), error) == 0)
+    return FALSE;
+  g_clear_object (&result);
+
+  confab_message_set_state (reply, CONFAB_MESSAGE_STREAMING);
+  confab_message_set_model (reply, model);
+  confab_store_add_message_async (cli->store, id, reply, NULL, confab_cli_async_cb, &result);
+  saved->reply_id = confab_store_add_message_finish (cli->store, confab_cli_wait (&result), error);
+  if (saved->reply_id == 0)
+    return FALSE;
+
+  fprintf (stderr, "confab-cli: conversation %" G_GINT64_FORMAT "\n", id);
+  fflush (stderr);
+  return TRUE;
+}
+
+static gboolean
+load_conversation (Cli      *cli,
+                   gint64    id,
+                   Saved    *saved,
+                   GError  **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  confab_store_get_conversation_async (cli->store, id, NULL, confab_cli_async_cb, &result);
+  saved->conversation = confab_store_get_conversation_finish (cli->store, confab_cli_wait (&result), error);
+  if (saved->conversation == NULL)
+    return FALSE;
+  g_clear_object (&result);
+
+  confab_store_load_messages_async (cli->store, id, NULL, confab_cli_async_cb, &result);
+  saved->history = confab_store_load_messages_finish (cli->store, confab_cli_wait (&result), error);
+  return saved->history != NULL;
+}
+
+static ConfabChatRequest *
+build_request (Cli        *cli,
+               const char *model,
+               const char *system,
+               GPtrArray  *history,
+               const char *prompt)
+{
+  ConfabChatRequest *request = confab_chat_request_new (model);
+  g_autoptr(ConfabMessage) user = confab_message_new (CONFAB_ROLE_USER, prompt);
+
+  if (system != NULL)
+    {
+      g_autoptr(ConfabMessage) message = confab_message_new (CONFAB_ROLE_SYSTEM, system);
+      confab_chat_request_add_message (request, message);
+    }
+
+  /* A stored reply that failed or is empty is not sent back. */
+  for (guint i = 0; history != NULL && i < history->len; i++)
+    {
+      ConfabMessage *message = g_ptr_array_index (history, i);
+
+      if (confab_message_get_role (message) == CONFAB_ROLE_ASSISTANT &&
+          confab_message_get_content (message)[0] == '\0' &&
+          confab_message_get_tool_calls (message)->len == 0)
+        continue;
+      confab_chat_request_add_message (request, message);
+    }
+  confab_chat_request_add_message (request, user);
+
+  if (cli->has_temperature)
+    confab_chat_request_set_temperature (request, cli->temperature);
+  if (opt_max_tokens > 0)
+    confab_chat_request_set_max_tokens (request, opt_max_tokens);
+
+  return request;
+}
+
+/* --provider NAME: the stored configuration, its key from the keyring
+ * (CONFAB_API_KEY, when set, wins). */
+static int
+use_configured_provider (Cli        *cli,
+                         const char *name)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) configs = NULL;
+  g_autoptr(ConfabStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(ConfabSecretKey) key = NULL;
+  ConfabProviderConfig *config = NULL;
+
+  store = confab_cli_open_store (FALSE, &error);
+  if (store == NULL)
+    {
+      confab_cli_print_error ("%s", error->message);
+      return EXIT_FAILURE;
+    }
+
+  confab_store_list_providers_async (store, NULL, confab_cli_async_cb, &result);
+  configs = confab_store_list_providers_finish (store, confab_cli_wait (&result), &error);
+  if (configs == NULL)
+    {
+      confab_cli_print_error ("%s", error->message);
+      return EXIT_FAILURE;
+    }
+  g_clear_object (&result);
+
+  for (guint i = 0; i < configs->len; i++)
+    if (g_str_equal (confab_provider_config_get_name (g_ptr_array_index (configs, i)), name))
+      config = g_ptr_array_index (configs, i);
+
+  if (config == NULL)
+    {
+      confab_cli_print_error ("there is no provider named “%s” (see “confab-cli providers list”)", name);
+      return EXIT_USAGE;
+    }
+
+  if (g_getenv ("CONFAB_API_KEY") != NULL)
+    key = g_strdup (g_getenv ("CONFAB_API_KEY"));
+  else
+    {
+      confab_secrets_lookup_key_async (name, NULL, confab_cli_async_cb, &result);
+      key = confab_secrets_lookup_key_finish (confab_cli_wait (&result), &error);
+      if (error != NULL)
+        {
+          /* Without the keyring the request may still work (a local server). */
+          fprintf (stderr, "confab-cli: warning: %s\n", error->message);
+          g_clear_error (&error);
+        }
+    }
+
+  cli->provider = confab_provider_config_create_provider (config, key, &error);
+  if (cli->provider == NULL)
+    {
+      confab_cli_print_error ("%s", error->message);
+      return EXIT_FAILURE;
+    }
+
+  cli->default_model = g_strdup (confab_provider_config_get_default_model (config));
+  return EXIT_SUCCESS;
+}
+
+static int
+run_chat (Cli        *cli,
+          const char *prompt)
+{
+  g_auto(Saved) saved = { NULL, };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConfabChatRequest) request = NULL;
+  g_autoptr(ConfabReply) reply = NULL;
+  g_autofree char *model = NULL;
+  const char *system = opt_system;
+  const char *fallback_model = cli->default_model;
+  int exit_code = EXIT_FAILURE;
+
+  if (opt_save || opt_continue > 0)
+    {
+      cli->store = confab_cli_open_store (TRUE, &error);
+      if (cli->store == NULL)
+        {
+          confab_cli_print_error ("%s", error->message);
+          return EXIT_FAILURE;
+        }
+    }
+
+  if (opt_continue > 0)
+    {
+      if (!load_conversation (cli, opt_continue, &saved, &error))
+        {
+          confab_cli_print_error ("%s", error->message);
+          return EXIT_FAILURE;
+        }
+      if (system == NULL)
+        system = confab_conversation_get_system_prompt (saved.conversation);
+      if (confab_conversation_get_model (saved.conversation) != NULL)
+        fallback_model = confab_conversation_get_model (saved.conversation);
+    }
+
+  model = resolve_model (cli, fallback_model, &exit_code);
+  if (model == NULL)
+    return exit_code;
+
+  request = build_request (cli, model, system, saved.history, prompt);
+  reply = confab_reply_new (cli->provider, request);
+  g_signal_connect (reply, "event", G_CALLBACK (on_event), cli);
+
+  cli->record_done = TRUE;
+  if (cli->store != NULL)
+    {
+      if (!save_exchange (cli, model, prompt, &saved, &error))
+        {
+          confab_cli_print_error ("could not save the conversation: %s", error->message);
+          return EXIT_FAILURE;
+        }
+      cli->record_done = FALSE;
+      confab_store_record_reply_async (cli->store, reply, saved.reply_id, NULL, record_done_cb, cli);
+    }
+
+  confab_reply_run_async (reply, cli->cancellable, reply_done_cb, cli);
+
+  while (!cli->reply_done || !cli->record_done)
+    g_main_context_iteration (NULL, TRUE);
+
+  return cli->exit_code;
 }
 
 int
@@ -468,11 +753,16 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *prompt = NULL;
-  const char *api_key;
   Cli cli = { 0 };
+  int exit_code;
 
   setlocale (LC_ALL, "");
   g_set_prgname ("confab-cli");
+
+  if (argc > 1 && g_str_equal (argv[1], "conversations"))
+    return confab_cli_conversations_main (argc - 1, argv + 1);
+  if (argc > 1 && g_str_equal (argv[1], "providers"))
+    return confab_cli_providers_main (argc - 1, argv + 1);
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, "Ask a language model, streaming the reply to standard output.");
@@ -480,7 +770,7 @@ main (int   argc,
   g_option_context_add_main_entries (context, entries, NULL);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return usage_error (error->message);
 
   if (opt_version)
     {
@@ -488,26 +778,25 @@ main (int   argc,
       return EXIT_SUCCESS;
     }
 
-  if (opt_api == NULL)
-    opt_api = g_strdup ("openai");
-
-  cli.provider = confab_provider_new_for_api (opt_api, opt_base_url, &error);
-  if (cli.provider == NULL)
-    return usage_error (context, error->message);
-
   if (opt_timeout < 0)
-    return usage_error (context, "--timeout must be 0 or more seconds");
+    return usage_error ("--timeout must be 0 or more seconds");
   if (opt_max_tokens < 0)
-    return usage_error (context, "--max-tokens must be a positive number");
+    return usage_error ("--max-tokens must be a positive number");
+  if (opt_continue < 0)
+    return usage_error ("--continue needs a conversation ID (a number, see “conversations list”)");
   if (opt_temperature != NULL)
     {
       char *end = NULL;
 
       cli.temperature = g_ascii_strtod (opt_temperature, &end);
       if (end == opt_temperature || *end != '\0' || !isfinite (cli.temperature) || cli.temperature < 0)
-        return usage_error (context, "--temperature must be a number of 0 or more");
+        return usage_error ("--temperature must be a number of 0 or more");
       cli.has_temperature = TRUE;
     }
+  if (opt_provider != NULL && (opt_api != NULL || opt_base_url != NULL))
+    return usage_error ("--provider already says which API and URL to use; drop --api and --base-url");
+  if (opt_list_models && (opt_save || opt_continue > 0))
+    return usage_error ("--list-models does not chat, so there is nothing to save");
 
   if (!opt_list_models)
     {
@@ -516,7 +805,7 @@ main (int   argc,
           prompt = read_stdin (&error);
           if (prompt == NULL)
             {
-              print_error ("%s", error->message);
+              confab_cli_print_error ("%s", error->message);
               return EXIT_FAILURE;
             }
         }
@@ -524,24 +813,19 @@ main (int   argc,
         prompt = g_strjoinv (" ", opt_prompt);
 
       if (!g_utf8_validate (prompt, -1, NULL))
-        return usage_error (context, "the prompt is not valid UTF-8 text");
+        return usage_error ("the prompt is not valid UTF-8 text");
     }
   else if (opt_prompt != NULL)
-    return usage_error (context, "--list-models takes no prompt");
+    return usage_error ("--list-models takes no prompt");
 
   if (prompt != NULL)
     {
       /* g_strstrip() works in place: check a copy, send the original. */
       g_autofree char *stripped = g_strstrip (g_strdup (prompt));
       if (stripped[0] == '\0')
-        return usage_error (context, "the prompt is empty");
+        return usage_error ("the prompt is empty");
     }
 
-  api_key = g_getenv ("CONFAB_API_KEY");
-  confab_provider_set_api_key (cli.provider, api_key);
-  confab_provider_set_timeout (cli.provider, opt_timeout);
-
-  cli.loop = g_main_loop_new (NULL, FALSE);
   cli.cancellable = g_cancellable_new ();
   cli.json = opt_json;
   cli.stdout_tty = isatty (STDOUT_FILENO);
@@ -554,31 +838,44 @@ main (int   argc,
   g_unix_signal_add (SIGINT, signal_cb, &cli);
   g_unix_signal_add (SIGTERM, signal_cb, &cli);
 
-  if (opt_list_models || opt_model == NULL)
+  if (opt_provider != NULL)
     {
-      ModelsData *data = g_new0 (ModelsData, 1);
-
-      data->cli = &cli;
-      data->prompt = g_steal_pointer (&prompt);
-      confab_provider_list_models_async (cli.provider, cli.cancellable, models_cb, data);
+      exit_code = use_configured_provider (&cli, opt_provider);
+      if (exit_code != EXIT_SUCCESS)
+        goto out;
     }
   else
-    start_reply (&cli, opt_model, prompt);
+    {
+      cli.provider = confab_provider_new_for_api (opt_api != NULL ? opt_api : "openai", opt_base_url, &error);
+      if (cli.provider == NULL)
+        {
+          exit_code = usage_error (error->message);
+          goto out;
+        }
+      confab_provider_set_api_key (cli.provider, g_getenv ("CONFAB_API_KEY"));
+    }
+  confab_provider_set_timeout (cli.provider, opt_timeout);
 
-  g_main_loop_run (cli.loop);
+  if (opt_list_models)
+    exit_code = list_models (&cli);
+  else
+    exit_code = run_chat (&cli, prompt);
 
+out:
   fflush (stdout);
   fflush (stderr);
 
   g_clear_object (&cli.provider);
+  g_clear_object (&cli.store);
   g_clear_object (&cli.cancellable);
-  g_clear_pointer (&cli.loop, g_main_loop_unref);
+  g_clear_pointer (&cli.default_model, g_free);
   g_clear_pointer (&opt_api, g_free);
   g_clear_pointer (&opt_base_url, g_free);
   g_clear_pointer (&opt_model, g_free);
   g_clear_pointer (&opt_system, g_free);
   g_clear_pointer (&opt_temperature, g_free);
+  g_clear_pointer (&opt_provider, g_free);
   g_clear_pointer (&opt_prompt, g_strfreev);
 
-  return cli.exit_code;
+  return exit_code;
 }

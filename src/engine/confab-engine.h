@@ -13,6 +13,7 @@
 #include "agent/confab-tool-call.h"
 #include "tools/confab-tool-spec.h"
 #include "providers/confab-chat-request.h"
+#include "providers/confab-discovery.h"
 #include "providers/confab-event.h"
 #include "providers/confab-provider.h"
 #include "providers/confab-openai-provider.h"
@@ -22,5 +23,8 @@
 #include "storage/confab-conversation.h"
 #include "storage/confab-reply-recorder.h"
 #include "storage/confab-store.h"
+#include "storage/confab-provider-config.h"
+#include "storage/confab-secrets.h"
+#include "storage/confab-store-export.h"
 
 #undef CONFAB_ENGINE_INSIDE

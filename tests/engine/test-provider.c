@@ -1162,6 +1162,7 @@ test_fault_reset (void)
   ConfabChatRequest *request = make_request ();
   Run run;
 
+  g_assert_nonnull (body);
   run_stream_text_with_fault (server, provider, request, CONFAB_TEST_FAULT_RESET, len / 2, &run);
 
   assert_run_failed (&run, CONFAB_ERROR_NETWORK, NULL);
@@ -1183,6 +1184,7 @@ test_fault_stall (void)
   ConfabChatRequest *request = make_request ();
   Run run;
 
+  g_assert_nonnull (body);
   confab_provider_set_timeout (provider, 1);
   run_stream_text_with_fault (server, provider, request, CONFAB_TEST_FAULT_STALL, len / 2, &run);
 

@@ -247,7 +247,9 @@ confab_message_set_id (ConfabMessage *self,
 /**
  * confab_message_get_parent_id:
  *
- * Returns: the message this one follows in its branch, 0 for the first.
+ * Returns: the message this one follows in its branch: -1 for the first
+ *   message of a conversation, 0 when not stored (for adding, 0 means
+ *   "after the current leaf").
  */
 gint64
 confab_message_get_parent_id (ConfabMessage *self)

@@ -78,14 +78,24 @@ _confab_store_error (ConfabStore *self,
                      int          rc,
                      const char  *what)
 {
+  int saved_errno = errno;
   int primary = rc & 0xff;
   int system_errno = self->db != NULL ? sqlite3_system_errno (self->db) : 0;
   const char *detail = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
 
-  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && (system_errno == ENOSPC || system_errno == EFBIG)))
+  /* SQLite does not keep the errno of a failed write reliably; right
+   * after the failing call, errno still has it. */
+  if (system_errno == 0 && rc == SQLITE_IOERR_WRITE)
+    system_errno = saved_errno;
+
+  /* A write that fails is, in practice, a full disk, a quota or the file
+   * size limit; SQLite does not reliably keep the errno to tell which. */
+  if (primary == SQLITE_FULL ||
+      (primary == SQLITE_IOERR && (system_errno == ENOSPC || system_errno == EFBIG || system_errno == EDQUOT)) ||
+      (rc == SQLITE_IOERR_WRITE && system_errno == 0))
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FULL,
-                        "Could not save while %s: the disk is full (%s)", what,
-                        system_errno != 0 ? g_strerror (system_errno) : detail);
+                        "Could not save while %s: the disk is full or the file has reached its size limit (%s)",
+                        what, system_errno != 0 ? g_strerror (system_errno) : detail);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_LOCKED,
                         "The conversation database is locked by another program (while %s)", what);
@@ -96,8 +106,12 @@ _confab_store_error (ConfabStore *self,
   if (primary == SQLITE_READONLY)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_READ_ONLY,
                         "The conversation database is open read-only (while %s)", what);
+  if (system_errno != 0)
+    return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED,
+                        "Database error while %s: %s (%s, code %d)", what, detail,
+                        g_strerror (system_errno), rc);
   return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED,
-                      "Database error while %s: %s", what, detail);
+                      "Database error while %s: %s (code %d)", what, detail, rc);
 }
 
 gboolean
@@ -294,14 +308,13 @@ static const char * const migrations[] = {
   "  INSERT INTO messages_fts (messages_fts, rowid, content, reasoning)"
   "    VALUES ('delete', old.id, old.content, old.reasoning);"
   "END;"
-  "CREATE TRIGGER messages_fts_update_old AFTER UPDATE OF content, reasoning, state ON messages"
-  "  WHEN old.state != 'streaming' BEGIN"
+  /* One trigger, so the old text leaves the index before the new enters:
+   * FTS5 needs exactly the indexed text to delete a row. */
+  "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, reasoning, state ON messages BEGIN"
   "  INSERT INTO messages_fts (messages_fts, rowid, content, reasoning)"
-  "    VALUES ('delete', old.id, old.content, old.reasoning);"
-  "END;"
-  "CREATE TRIGGER messages_fts_update_new AFTER UPDATE OF content, reasoning, state ON messages"
-  "  WHEN new.state != 'streaming' BEGIN"
-  "  INSERT INTO messages_fts (rowid, content, reasoning) VALUES (new.id, new.content, new.reasoning);"
+  "    SELECT 'delete', old.id, old.content, old.reasoning WHERE old.state != 'streaming';"
+  "  INSERT INTO messages_fts (rowid, content, reasoning)"
+  "    SELECT new.id, new.content, new.reasoning WHERE new.state != 'streaming';"
   "END;"
   "INSERT INTO messages_fts (rowid, content, reasoning)"
   "  SELECT id, content, reasoning FROM messages WHERE state != 'streaming';"
@@ -465,8 +478,6 @@ static gboolean
 open_read_only (ConfabStore  *self,
                 GError      **error)
 {
-  g_autofree char *uri = NULL;
-  g_autoptr(GError) local_error = NULL;
   gint64 version;
 
   if (!g_file_test (self->path, G_FILE_TEST_EXISTS))
@@ -475,9 +486,11 @@ open_read_only (ConfabStore  *self,
       return FALSE;
     }
 
-  uri = g_strconcat ("file:", self->path, "?mode=ro", NULL);
-  if (!open_db (self, uri, SQLITE_OPEN_READONLY, error))
+  if (!open_db (self, self->path, SQLITE_OPEN_READONLY, error))
     return FALSE;
+
+  /* The read-write attempt already waited for a lock; don't wait twice. */
+  sqlite3_busy_timeout (self->db, 100);
 
   /* Reading the schema proves the file is a database at all. */
   if ((version = read_user_version (self, error)) < 1 ||
@@ -555,8 +568,16 @@ worker_main (gpointer data)
       if (job->destroy != NULL)
         job->destroy (job->data);
       /* The task holds the store: its last reference must not drop here,
-       * or the store would be finalized on the thread it joins. */
-      g_main_context_invoke (g_task_get_context (job->task), unref_task_cb, job->task);
+       * or the store would be finalized on the thread it joins. An idle
+       * on the task's context always runs there (g_main_context_invoke()
+       * may run it right here when that context is free). */
+      {
+        GSource *source = g_idle_source_new ();
+
+        g_source_set_callback (source, unref_task_cb, job->task, NULL);
+        g_source_attach (source, g_task_get_context (job->task));
+        g_source_unref (source);
+      }
       g_free (job);
     }
 
@@ -1187,7 +1208,10 @@ message_from_row (sqlite3_stmt *stmt)
 
   message = confab_message_new (role, _confab_store_column_text (stmt, 3));
   confab_message_set_id (message, sqlite3_column_int64 (stmt, 0));
-  confab_message_set_parent_id (message, sqlite3_column_int64 (stmt, 1));
+  /* -1 for a first message, so that "a sibling of this one" is always
+   * "the same parent id" (0 would mean after the current leaf). */
+  confab_message_set_parent_id (message, sqlite3_column_type (stmt, 1) == SQLITE_NULL
+                                         ? -1 : sqlite3_column_int64 (stmt, 1));
   reasoning = _confab_store_column_text (stmt, 4);
   if (reasoning != NULL && reasoning[0] != '\0')
     confab_message_set_reasoning (message, reasoning);
@@ -1313,7 +1337,6 @@ _confab_store_insert_message (ConfabStore    *self,
                               ConfabMessage  *message,
                               GError        **error)
 {
-  g_autoptr(ConfabConversation) conversation = NULL;
   GPtrArray *calls = confab_message_get_tool_calls (message);
   gint64 parent_id = confab_message_get_parent_id (message);
   gint64 created_at = confab_message_get_created_at (message);
@@ -1321,16 +1344,57 @@ _confab_store_insert_message (ConfabStore    *self,
   gint64 completion_tokens;
   sqlite3_stmt *stmt;
   gint64 id;
+  gboolean explicit_parent = FALSE;
+  int rc;
 
-  conversation = _confab_store_read_conversation (self, conversation_id, error);
-  if (conversation == NULL)
+  /* Only the current leaf is needed: this runs once per message, also
+   * for imports of conversations with thousands of them. */
+  stmt = _confab_store_prepare (self, "SELECT current_leaf FROM conversations WHERE id = ?1", error);
+  if (stmt == NULL)
     return 0;
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      if (rc == SQLITE_DONE)
+        g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
+                     "There is no conversation %" G_GINT64_FORMAT, conversation_id);
+      else
+        g_propagate_error (error, _confab_store_error (self, rc, "reading a conversation"));
+      return 0;
+    }
 
   /* 0 continues the current branch; -1 starts a new first message. */
   if (parent_id == 0)
-    parent_id = confab_conversation_get_current_leaf (conversation);
+    parent_id = sqlite3_column_int64 (stmt, 0);
   else if (parent_id < 0)
     parent_id = 0;
+  else
+    explicit_parent = TRUE;
+  sqlite3_reset (stmt);
+
+  if (explicit_parent)
+    {
+      stmt = _confab_store_prepare (self, "SELECT 1 FROM messages WHERE id = ?1 AND conversation_id = ?2",
+                                    error);
+      if (stmt == NULL)
+        return 0;
+      sqlite3_bind_int64 (stmt, 1, parent_id);
+      sqlite3_bind_int64 (stmt, 2, conversation_id);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_ROW)
+        {
+          if (rc == SQLITE_DONE)
+            g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
+                         "There is no message %" G_GINT64_FORMAT " in conversation %" G_GINT64_FORMAT,
+                         parent_id, conversation_id);
+          else
+            g_propagate_error (error, _confab_store_error (self, rc, "reading a message"));
+          return 0;
+        }
+    }
 
   stmt = _confab_store_prepare (self,
                                 "INSERT INTO messages (conversation_id, parent_id, role, content, reasoning, state, "
@@ -1489,8 +1553,12 @@ confab_store_add_message_finish (ConfabStore   *self,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
+  gssize id;
+
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
-  return g_task_propagate_int (G_TASK (result), error);
+
+  id = g_task_propagate_int (G_TASK (result), error);
+  return id > 0 ? id : 0;
 }
 
 typedef struct
@@ -1536,6 +1604,9 @@ append_job (ConfabStore *self,
 
   if (!_confab_store_step_done (self, stmt, &error))
     g_task_return_error (task, error);
+  else if (sqlite3_changes (self->db) == 0)
+    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
+                             "There is no message %" G_GINT64_FORMAT, append->message_id);
   else
     g_task_return_boolean (task, TRUE);
 }

@@ -1,0 +1,76 @@
+/* confab-cli-common.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+
+#include "confab-cli-common.h"
+
+void
+confab_cli_print_error (const char *format,
+                        ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  fflush (stdout);
+  fprintf (stderr, "confab-cli: %s\n", message);
+  fflush (stderr);
+}
+
+void
+confab_cli_async_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+GAsyncResult *
+confab_cli_wait (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+ConfabStore *
+confab_cli_open_store (gboolean   writing,
+                       GError   **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(ConfabStore) store = NULL;
+  const GError *open_error;
+
+  confab_store_new_async (NULL, NULL, confab_cli_async_cb, &result);
+  store = confab_store_new_finish (confab_cli_wait (&result), error);
+  if (store == NULL)
+    return NULL;
+
+  open_error = confab_store_get_open_error (store);
+  if (open_error == NULL)
+    return g_steal_pointer (&store);
+
+  if (writing)
+    {
+      g_set_error (error, open_error->domain, open_error->code,
+                   "nothing can be saved: %s", open_error->message);
+      return NULL;
+    }
+
+  fprintf (stderr, "confab-cli: warning: %s; %s\n", open_error->message,
+           confab_store_get_mode (store) == CONFAB_STORE_READ_ONLY
+           ? "showing what can be read, read-only"
+           : "the file could not be read at all, nothing is shown");
+  return g_steal_pointer (&store);
+}

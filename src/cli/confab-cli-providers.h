@@ -1,0 +1,18 @@
+/* confab-cli-providers.h
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* "confab-cli providers ...": @argv[0] is "providers". Returns the exit
+ * status. Main thread; runs the default main context while it waits. */
+int confab_cli_providers_main (int    argc,
+                               char **argv);
+
+G_END_DECLS
