@@ -529,13 +529,9 @@ confab_anthropic_provider_build_chat_message (ConfabProvider     *provider,
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  message = confab_provider_new_json_message (provider, "POST", "/v1/messages", body);
+  message = confab_provider_new_json_message (provider, "POST", "/v1/messages", body, error);
   if (message == NULL)
-    {
-      g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "“%s” does not make a valid URL", confab_provider_get_base_url (provider));
-      return NULL;
-    }
+    return NULL;
 
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Accept", "text/event-stream");
@@ -556,9 +552,10 @@ confab_anthropic_provider_create_stream_parser (ConfabProvider  *provider,
 }
 
 static SoupMessage *
-confab_anthropic_provider_build_models_message (ConfabProvider *provider)
+confab_anthropic_provider_build_models_message (ConfabProvider  *provider,
+                                                GError         **error)
 {
-  SoupMessage *message = confab_provider_new_json_message (provider, "GET", "/v1/models?limit=1000", NULL);
+  SoupMessage *message = confab_provider_new_json_message (provider, "GET", "/v1/models?limit=1000", NULL, error);
 
   if (message != NULL)
     add_headers (provider, message);

@@ -251,13 +251,9 @@ confab_ollama_provider_build_chat_message (ConfabProvider     *provider,
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  message = confab_provider_new_json_message (provider, "POST", "/api/chat", body);
+  message = confab_provider_new_json_message (provider, "POST", "/api/chat", body, error);
   if (message == NULL)
-    {
-      g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "“%s” does not make a valid URL", confab_provider_get_base_url (provider));
-      return NULL;
-    }
+    return NULL;
 
   /* Ollama behind an authenticating proxy takes a bearer token. */
   _confab_provider_add_bearer (provider, message);
@@ -277,9 +273,10 @@ confab_ollama_provider_create_stream_parser (ConfabProvider  *provider,
 }
 
 static SoupMessage *
-confab_ollama_provider_build_models_message (ConfabProvider *provider)
+confab_ollama_provider_build_models_message (ConfabProvider  *provider,
+                                             GError         **error)
 {
-  return confab_provider_new_json_message (provider, "GET", "/api/tags", NULL);
+  return confab_provider_new_json_message (provider, "GET", "/api/tags", NULL, error);
 }
 
 static GStrv

@@ -338,13 +338,9 @@ confab_openai_provider_build_chat_message (ConfabProvider     *provider,
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  message = confab_provider_new_json_message (provider, "POST", "/chat/completions", body);
+  message = confab_provider_new_json_message (provider, "POST", "/chat/completions", body, error);
   if (message == NULL)
-    {
-      g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "“%s” does not make a valid URL", confab_provider_get_base_url (provider));
-      return NULL;
-    }
+    return NULL;
 
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Accept", "text/event-stream");
@@ -365,9 +361,10 @@ confab_openai_provider_create_stream_parser (ConfabProvider  *provider,
 }
 
 static SoupMessage *
-confab_openai_provider_build_models_message (ConfabProvider *provider)
+confab_openai_provider_build_models_message (ConfabProvider  *provider,
+                                             GError         **error)
 {
-  SoupMessage *message = confab_provider_new_json_message (provider, "GET", "/models", NULL);
+  SoupMessage *message = confab_provider_new_json_message (provider, "GET", "/models", NULL, error);
 
   if (message != NULL)
     _confab_provider_add_bearer (provider, message);

@@ -629,7 +629,7 @@ build_models_message (ConfabProvider  *self,
                       gpointer         data,
                       GError         **error)
 {
-  return CONFAB_PROVIDER_GET_CLASS (self)->build_models_message (self);
+  return CONFAB_PROVIDER_GET_CLASS (self)->build_models_message (self, error);
 }
 
 static void
@@ -1115,14 +1115,16 @@ copy_header_cb (const char *name,
  * For subclasses: a request with the provider's extra headers and, with
  * a body, the JSON content type.
  *
- * Returns: (transfer full) (nullable): the message, or %NULL when the
- *   base URL does not make a valid URL.
+ * Returns: (transfer full) (nullable): the message, or %NULL with
+ *   %CONFAB_ERROR_INVALID_ARGUMENT when the base URL does not make a
+ *   valid URL.
  */
 SoupMessage *
-confab_provider_new_json_message (ConfabProvider *self,
-                                  const char     *method,
-                                  const char     *path,
-                                  JsonNode       *body)
+confab_provider_new_json_message (ConfabProvider  *self,
+                                  const char      *method,
+                                  const char      *path,
+                                  JsonNode        *body,
+                                  GError         **error)
 {
   ConfabProviderPrivate *priv = confab_provider_get_instance_private (self);
   g_autofree char *url = confab_provider_build_url (self, path);
@@ -1130,7 +1132,11 @@ confab_provider_new_json_message (ConfabProvider *self,
 
   message = soup_message_new (method, url);
   if (message == NULL)
-    return NULL;
+    {
+      g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
+                   "“%s” does not make a valid URL", priv->base_url);
+      return NULL;
+    }
 
   soup_message_headers_foreach (priv->headers, copy_header_cb,
                                 soup_message_get_request_headers (message));

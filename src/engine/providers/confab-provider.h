@@ -44,7 +44,8 @@ struct _ConfabProviderClass
   ConfabStreamParser *(*create_stream_parser) (ConfabProvider     *self,
                                                ConfabEventFunc     emit,
                                                gpointer            emit_data);
-  SoupMessage        *(*build_models_message) (ConfabProvider     *self);
+  SoupMessage        *(*build_models_message) (ConfabProvider     *self,
+                                               GError            **error);
   GStrv               (*parse_models)         (ConfabProvider     *self,
                                                JsonNode           *root,
                                                GError            **error);
@@ -77,7 +78,8 @@ char           *confab_provider_build_url           (ConfabProvider       *self,
 SoupMessage    *confab_provider_new_json_message    (ConfabProvider       *self,
                                                      const char           *method,
                                                      const char           *path,
-                                                     JsonNode             *body);
+                                                     JsonNode             *body,
+                                                     GError              **error);
 void            confab_provider_list_models_async   (ConfabProvider       *self,
                                                      GCancellable         *cancellable,
                                                      GAsyncReadyCallback   callback,

@@ -245,6 +245,26 @@ column_count (sqlite3_stmt *stmt,
   return sqlite3_column_type (stmt, column) == SQLITE_NULL ? -1 : sqlite3_column_int64 (stmt, column);
 }
 
+/* Completes @task once @stmt (bound) ran: TRUE when it changed a row,
+ * NOT_FOUND naming what was missing otherwise. */
+static void
+return_if_changed (ConfabStore  *self,
+                   GTask        *task,
+                   sqlite3_stmt *stmt,
+                   const char   *what,
+                   gint64        id)
+{
+  GError *error = NULL;
+
+  if (!_confab_store_step_done (self, stmt, &error))
+    g_task_return_error (task, error);
+  else if (sqlite3_changes (self->db) == 0)
+    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
+                             "There is no %s %" G_GINT64_FORMAT, what, id);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
 /* Schema */
 
 /* Version 1: conversations, messages as a tree (parent pointers), tool
@@ -1065,14 +1085,7 @@ update_conversation_job (ConfabStore *self,
   bind_text_or_null (stmt, 6, confab_conversation_get_model (conversation));
   bind_text_or_null (stmt, 7, confab_conversation_get_system_prompt (conversation));
 
-  if (!_confab_store_step_done (self, stmt, &error))
-    g_task_return_error (task, error);
-  else if (sqlite3_changes (self->db) == 0)
-    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no conversation %" G_GINT64_FORMAT,
-                             confab_conversation_get_id (conversation));
-  else
-    g_task_return_boolean (task, TRUE);
+  return_if_changed (self, task, stmt, "conversation", confab_conversation_get_id (conversation));
 }
 
 /**
@@ -1121,13 +1134,7 @@ delete_conversation_job (ConfabStore *self,
     }
 
   sqlite3_bind_int64 (stmt, 1, *(gint64 *)data);
-  if (!_confab_store_step_done (self, stmt, &error))
-    g_task_return_error (task, error);
-  else if (sqlite3_changes (self->db) == 0)
-    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no conversation %" G_GINT64_FORMAT, *(gint64 *)data);
-  else
-    g_task_return_boolean (task, TRUE);
+  return_if_changed (self, task, stmt, "conversation", *(gint64 *)data);
 }
 
 /**
@@ -1602,13 +1609,7 @@ append_job (ConfabStore *self,
   sqlite3_bind_text (stmt, 2, append->text != NULL ? append->text : "", -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, append->reasoning != NULL ? append->reasoning : "", -1, SQLITE_STATIC);
 
-  if (!_confab_store_step_done (self, stmt, &error))
-    g_task_return_error (task, error);
-  else if (sqlite3_changes (self->db) == 0)
-    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no message %" G_GINT64_FORMAT, append->message_id);
-  else
-    g_task_return_boolean (task, TRUE);
+  return_if_changed (self, task, stmt, "message", append->message_id);
 }
 
 /**
@@ -1869,13 +1870,7 @@ switch_branch_job (ConfabStore *self,
     }
 
   sqlite3_bind_int64 (stmt, 1, *(gint64 *)data);
-  if (!_confab_store_step_done (self, stmt, &error))
-    g_task_return_error (task, error);
-  else if (sqlite3_changes (self->db) == 0)
-    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no message %" G_GINT64_FORMAT, *(gint64 *)data);
-  else
-    g_task_return_boolean (task, TRUE);
+  return_if_changed (self, task, stmt, "message", *(gint64 *)data);
 }
 
 /**
