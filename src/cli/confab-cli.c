@@ -603,8 +603,9 @@ build_request (Cli        *cli,
       ConfabMessage *message = g_ptr_array_index (history, i);
 
       if (confab_message_get_role (message) == CONFAB_ROLE_ASSISTANT &&
-          confab_message_get_content (message)[0] == '\0' &&
-          confab_message_get_tool_calls (message)->len == 0)
+          (confab_message_get_state (message) == CONFAB_MESSAGE_FAILED ||
+           (confab_message_get_content (message)[0] == '\0' &&
+            confab_message_get_tool_calls (message)->len == 0)))
         continue;
       confab_chat_request_add_message (request, message);
     }

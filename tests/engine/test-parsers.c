@@ -362,6 +362,18 @@ test_assembler_bad_arguments (void)
   g_assert_nonnull (strstr (confab_tool_call_get_arguments_error (broken)->message, "“run_command”"));
   g_assert_nonnull (strstr (confab_tool_call_get_arguments_error (g_ptr_array_index (calls, 1))->message,
                             "not a JSON object"));
+
+  /* Documents json-glib takes but that are no object: a lone comment (no
+   * root at all), and two values in a row. */
+  {
+    g_autoptr(ConfabToolCall) comment = confab_tool_call_new_from_json_text ("c3", "f", "// nothing");
+    g_autoptr(ConfabToolCall) two = confab_tool_call_new_from_json_text ("c4", "f", "{\"a\":1}{\"b\":2}");
+
+    g_assert_null (confab_tool_call_get_arguments (comment));
+    g_assert_error (confab_tool_call_get_arguments_error (comment), CONFAB_ERROR, CONFAB_ERROR_PROTOCOL);
+    g_assert_null (confab_tool_call_get_arguments (two));
+    g_assert_nonnull (strstr (confab_tool_call_get_arguments_error (two)->message, "more text follows"));
+  }
 }
 
 static void

@@ -1406,6 +1406,17 @@ test_streaming_recovery (Fixture       *fixture,
   g_assert_cmpuint (hits->len, ==, 0);
   g_clear_pointer (&hits, g_ptr_array_unref);
 
+  /* Another Confab starting meanwhile (the CLI next to the app) leaves a
+   * reply that is being written alone. */
+  {
+    g_autoptr(ConfabStore) other = open_store (fixture->path);
+    g_autoptr(GPtrArray) seen = load_messages_ok (other, conversation_id);
+
+    g_assert_cmpint (confab_store_get_mode (other), ==, CONFAB_STORE_READ_WRITE);
+    g_assert_cmpint (confab_message_get_state (message_at (seen, 1)), ==, CONFAB_MESSAGE_STREAMING);
+    close_store (&other);
+  }
+
   /* Confab stops without finishing the reply; the next start finds all
    * it had, marked stopped, and searchable. */
   close_store (&store);

@@ -167,7 +167,8 @@ confab_tool_call_new_from_json_text (const char *id,
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          "The arguments for tool “%s” are not valid JSON: %s",
                                          name, error->message);
-  else if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* An empty document (only a comment, say) parses, without a root. */
+  else if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          "The arguments for tool “%s” are not a JSON object",
                                          name);

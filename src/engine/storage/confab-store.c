@@ -7,8 +7,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "confab-store-private.h"
 
@@ -36,6 +39,7 @@ struct _ConfabStore
 
   /* Worker thread only */
   sqlite3         *db;
+  int              lock_fd;
   GHashTable      *statements;
   gint             n_statements;
 };
@@ -414,6 +418,9 @@ close_db (ConfabStore *self)
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   self->db = NULL;
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
+  self->lock_fd = -1;
 }
 
 static gboolean
@@ -439,6 +446,26 @@ open_db (ConfabStore  *self,
   sqlite3_trace_v2 (self->db, SQLITE_TRACE_STMT, trace_cb, self);
 
   return TRUE;
+}
+
+/* Returns TRUE when this is the only store that has the database open.
+ * The lock is turned shared (and kept) once recovery ran. */
+static gboolean
+take_recovery_lock (ConfabStore *self)
+{
+  g_autofree char *lock_path = g_strconcat (self->path, ".lock", NULL);
+
+  if (self->lock_fd < 0)
+    self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (self->lock_fd < 0)
+    {
+      /* A read-only folder, say: recover as before, since no other
+       * Confab can be writing there either. */
+      g_debug ("Could not open %s: %s", lock_path, g_strerror (errno));
+      return TRUE;
+    }
+
+  return flock (self->lock_fd, LOCK_EX | LOCK_NB) == 0;
 }
 
 /* Opens the file for reading and writing, creating and upgrading it. */
@@ -479,13 +506,17 @@ open_read_write (ConfabStore  *self,
     goto fail;
 
   /* A reply that was streaming when Confab stopped (a crash, kill -9, a
-   * power cut) keeps everything up to its last flush, marked stopped. A
-   * reply another Confab is streaming right now is set back to complete
-   * or failed by its writer when it ends. */
-  if (!_confab_store_exec (self,
+   * power cut) keeps everything up to its last flush, marked stopped.
+   * Only when no other Confab has the database open: their replies may
+   * be streaming right now. Every open store holds a shared lock on
+   * DATABASE.lock; whoever gets it exclusively is alone. */
+  if (take_recovery_lock (self) &&
+      !_confab_store_exec (self,
                            "UPDATE messages SET state = 'stopped' WHERE state = 'streaming'",
                            error))
     goto fail;
+  if (self->lock_fd >= 0)
+    flock (self->lock_fd, LOCK_SH);
 
   return TRUE;
 
@@ -657,6 +688,7 @@ confab_store_class_init (ConfabStoreClass *klass)
 static void
 confab_store_init (ConfabStore *self)
 {
+  self->lock_fd = -1;
   self->queue = g_async_queue_new ();
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify)sqlite3_finalize);
