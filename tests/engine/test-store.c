@@ -1947,7 +1947,7 @@ test_migration_v1 (Fixture       *fixture,
 
   close_store (&store);
 
-  g_assert_cmpint (db_query_int (fixture->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (db_query_int (fixture->path, "PRAGMA user_version"), ==, CONFAB_STORE_SCHEMA_VERSION);
   g_assert_cmpint (db_query_int (fixture->path,
                                  "SELECT count(*) FROM sqlite_master WHERE name IN ('messages_fts', 'providers')"),
                    ==, 2);
@@ -2468,6 +2468,64 @@ test_read_only_odd_path (Fixture       *fixture,
   remove_recursively (odd_dir);
 }
 
+/* A statement that runs long stops when its job is cancelled. */
+static void
+long_statement_job (ConfabStore *self,
+                    GTask       *task,
+                    gpointer     data)
+{
+  GError *error = NULL;
+
+  g_cancellable_cancel (g_task_get_cancellable (task));
+  if (_confab_store_exec (self,
+                          "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
+                          "SELECT count(*) FROM n",
+                          &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+test_cancel_running (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(ConfabStore) store = open_store (fixture->path);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GTask) task = g_task_new (store, cancellable, result_cb, &result);
+  g_autoptr(GError) error = NULL;
+
+  g_task_set_check_cancellable (task, FALSE);
+  _confab_store_run (store, task, long_statement_job, NULL, NULL);
+  g_clear_object (&task);
+  wait_for_result (&result);
+  g_assert_false (g_task_propagate_boolean (G_TASK (result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_object (&result);
+  close_store (&store);
+}
+
+/* Short last words are whole words: "qu" would match nearly everything. */
+static void
+test_search_short_prefix (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(ConfabStore) store = open_store (fixture->path);
+  g_autoptr(ConfabConversation) conversation = create_conversation (store, "Marsupials");
+  g_autoptr(GPtrArray) two = NULL;
+  g_autoptr(GPtrArray) three = NULL;
+
+  add_text (store, confab_conversation_get_id (conversation), CONFAB_ROLE_USER, "Tell me about quokkas", 0);
+  two = search_ok (store, "qu");
+  three = search_ok (store, "quo");
+  g_assert_cmpuint (two->len, ==, 0);
+  g_assert_cmpuint (three->len, ==, 1);
+  g_clear_pointer (&two, g_ptr_array_unref);
+  g_clear_pointer (&three, g_ptr_array_unref);
+  close_store (&store);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2491,6 +2549,8 @@ main (int   argc,
   ADD ("/store/fallback/newer-schema", test_newer_schema);
   ADD ("/store/fallback/read-only-odd-path", test_read_only_odd_path);
   ADD ("/store/messages/integrity", test_message_integrity);
+  ADD ("/store/worker/cancel-running", test_cancel_running);
+  ADD ("/store/search/short-prefix", test_search_short_prefix);
   ADD ("/store/fallback/corrupt-random", test_corrupt_random);
   ADD ("/store/fallback/corrupt-truncated", test_corrupt_truncated);
   ADD ("/store/fallback/locked", test_locked);

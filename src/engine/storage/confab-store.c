@@ -40,6 +40,7 @@ struct _ConfabStore
   /* Worker thread only */
   sqlite3         *db;
   int              lock_fd;
+  GCancellable    *job_cancellable;
   GHashTable      *statements;
   gint             n_statements;
 };
@@ -100,6 +101,8 @@ _confab_store_error (ConfabStore *self,
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FULL,
                         "Could not save while %s: the disk is full or the file has reached its size limit (%s)",
                         what, system_errno != 0 ? g_strerror (system_errno) : detail);
+  if (primary == SQLITE_INTERRUPT)
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled while %s", what);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_LOCKED,
                         "The conversation database is locked by another program (while %s)", what);
@@ -132,6 +135,16 @@ _confab_store_check_writable (ConfabStore  *self,
 }
 
 /* Worker thread helpers */
+
+/* A long statement (a search for a common word) stops when its job is
+ * cancelled, so the next job (the next keystroke's search) need not wait. */
+static int
+progress_cb (void *data)
+{
+  ConfabStore *self = data;
+
+  return self->job_cancellable != NULL && g_cancellable_is_cancelled (self->job_cancellable);
+}
 
 static int
 trace_cb (unsigned  type,
@@ -273,7 +286,8 @@ return_if_changed (ConfabStore  *self,
 
 /* Version 1: conversations, messages as a tree (parent pointers), tool
  * calls. Version 2: full-text search over messages and stored provider
- * configurations. Each step runs in the migration transaction. */
+ * configurations. Version 3: an index for crash recovery. Each step runs
+ * in the migration transaction. */
 static const char * const migrations[] = {
   /* 0 -> 1 */
   "CREATE TABLE conversations ("
@@ -350,6 +364,24 @@ static const char * const migrations[] = {
   "  headers TEXT NOT NULL DEFAULT '{}',"
   "  created_at INTEGER NOT NULL"
   ");",
+
+  /* 2 -> 3: crash recovery at start-up finds streaming replies without
+   * reading every message (30 ms of 34 with 10,000 conversations), and
+   * databases made by the first version-2 builds, whose two update
+   * triggers ran in the wrong order, get the one trigger and a rebuilt
+   * index. Written to be a no-op where that is already so. */
+  "CREATE INDEX IF NOT EXISTS messages_streaming ON messages (id) WHERE state = 'streaming';"
+  "DROP TRIGGER IF EXISTS messages_fts_update_old;"
+  "DROP TRIGGER IF EXISTS messages_fts_update_new;"
+  "CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF content, reasoning, state ON messages BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, content, reasoning)"
+  "    SELECT 'delete', old.id, old.content, old.reasoning WHERE old.state != 'streaming';"
+  "  INSERT INTO messages_fts (rowid, content, reasoning)"
+  "    SELECT new.id, new.content, new.reasoning WHERE new.state != 'streaming';"
+  "END;"
+  "INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');"
+  "INSERT INTO messages_fts (rowid, content, reasoning)"
+  "  SELECT id, content, reasoning FROM messages WHERE state != 'streaming';",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
@@ -444,6 +476,7 @@ open_db (ConfabStore  *self,
    * moment; wait for it rather than fail. */
   sqlite3_busy_timeout (self->db, 3000);
   sqlite3_trace_v2 (self->db, SQLITE_TRACE_STMT, trace_cb, self);
+  sqlite3_progress_handler (self->db, 10000, progress_cb, self);
 
   return TRUE;
 }
@@ -615,7 +648,11 @@ worker_main (gpointer data)
   while ((job = g_async_queue_pop (self->queue)) != &stop_job)
     {
       if (!g_task_return_error_if_cancelled (job->task))
-        job->func (self, job->task, job->data);
+        {
+          self->job_cancellable = g_task_get_cancellable (job->task);
+          job->func (self, job->task, job->data);
+          self->job_cancellable = NULL;
+        }
       if (job->destroy != NULL)
         job->destroy (job->data);
       /* The task holds the store: its last reference must not drop here,
@@ -1938,19 +1975,21 @@ confab_store_switch_branch_finish (ConfabStore   *self,
 /* Search */
 
 /* What people type, made into an FTS5 query: every word must appear
- * (quoted, so punctuation is never query syntax), the last may be the
- * start of a word. */
+ * (quoted, so punctuation is never query syntax), the last, when it has
+ * three letters or more, may be the start of a word. */
 static char *
 build_match_query (const char *query)
 {
   g_autoptr(GString) match = g_string_new (NULL);
   g_auto(GStrv) words = g_strsplit_set (query, " \t\n\r", -1);
+  const char *last = "";
   guint n = 0;
 
   for (guint i = 0; words[i] != NULL; i++)
     {
       if (words[i][0] == '\0')
         continue;
+      last = words[i];
       if (n++ > 0)
         g_string_append_c (match, ' ');
       g_string_append_c (match, '"');
@@ -1965,7 +2004,10 @@ build_match_query (const char *query)
 
   if (n == 0)
     return NULL;
-  g_string_append_c (match, '*');
+  /* As you type, the last word may be unfinished; one or two letters
+   * would match nearly everything, slowly, so those must be whole. */
+  if (g_utf8_strlen (last, -1) >= 3)
+    g_string_append_c (match, '*');
   return g_string_free (g_steal_pointer (&match), FALSE);
 }
 
@@ -2038,7 +2080,8 @@ search_job (ConfabStore *self,
 
 /**
  * confab_store_search_async:
- * @query: words to find (all of them; the last may be a word's start)
+ * @query: words to find (all of them; the last, of three letters or
+ *   more, may be a word's start)
  * @limit: at most this many hits, 0 for all
  *
  * Searches every stored message, best matches first.
