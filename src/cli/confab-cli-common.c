@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "confab-cli-common.h"
@@ -50,6 +51,7 @@ confab_cli_open_store (gboolean   writing,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(ConfabStore) store = NULL;
+  g_autofree char *warning = NULL;
   const GError *open_error;
 
   confab_store_new_async (NULL, NULL, confab_cli_async_cb, &result);
@@ -64,13 +66,23 @@ confab_cli_open_store (gboolean   writing,
   if (writing)
     {
       g_set_error (error, open_error->domain, open_error->code,
-                   "nothing can be saved: %s", open_error->message);
+                   /* Translators: %s says why. */
+                   _("nothing can be saved: %s"), open_error->message);
       return NULL;
     }
 
-  fprintf (stderr, "confab-cli: warning: %s; %s\n", open_error->message,
-           confab_store_get_mode (store) == CONFAB_STORE_READ_ONLY
-           ? "showing what can be read, read-only"
-           : "the file could not be read at all, nothing is shown");
+  if (confab_store_get_mode (store) == CONFAB_STORE_READ_ONLY)
+    {
+      /* Translators: %s is why the conversation database cannot be written. */
+      warning = g_strdup_printf (_("warning: %s; showing what can be read, read-only"),
+                                 open_error->message);
+    }
+  else
+    {
+      /* Translators: %s is why the conversation database cannot be used. */
+      warning = g_strdup_printf (_("warning: %s; the file could not be read at all, nothing is shown"),
+                                 open_error->message);
+    }
+  fprintf (stderr, "confab-cli: %s\n", warning);
   return g_steal_pointer (&store);
 }

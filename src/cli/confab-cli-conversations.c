@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,25 +17,32 @@
 
 /* confab-cli conversations list|show|search|export|import|delete */
 
-static const char usage[] =
-  "Usage:\n"
-  "  confab-cli conversations list [--limit N] [--archived]\n"
-  "  confab-cli conversations show ID\n"
-  "  confab-cli conversations search QUERY\n"
-  "  confab-cli conversations export ID|--all --format markdown|json\n"
-  "  confab-cli conversations import FILE\n"
-  "  confab-cli conversations delete ID\n"
-  "\n"
-  "Conversations are stored in $XDG_DATA_HOME/confab/confab.db.\n"
-  "show prints a conversation as Markdown; export writes Markdown or JSON\n"
-  "(the JSON format is described in docs/export-format.md) to standard\n"
-  "output; import reads such a JSON file.\n";
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "%s\n", _("Usage:"));
+  /* Translators: keep the commands and options; translate the words in
+   * capitals. */
+  fprintf (out, "%s\n", _("  confab-cli conversations list [--limit N] [--archived]\n"
+                          "  confab-cli conversations show ID\n"
+                          "  confab-cli conversations search QUERY\n"
+                          "  confab-cli conversations export ID|--all --format markdown|json\n"
+                          "  confab-cli conversations import FILE\n"
+                          "  confab-cli conversations delete ID"));
+  fputc ('\n', out);
+  /* Translators: show, export and import are commands, Markdown and JSON
+   * formats. */
+  fprintf (out, "%s\n", _("Conversations are stored in $XDG_DATA_HOME/confab/confab.db.\n"
+                          "show prints a conversation as Markdown; export writes Markdown or JSON\n"
+                          "(the JSON format is described in docs/export-format.md) to standard\n"
+                          "output; import reads such a JSON file."));
+}
 
 static int
 usage_error (const char *message)
 {
   confab_cli_print_error ("%s", message);
-  fputs (usage, stderr);
+  print_usage (stderr);
   return CONFAB_CLI_EXIT_USAGE;
 }
 
@@ -78,25 +86,27 @@ command_list (ConfabStore  *store,
               int           argc,
               char        **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("- list conversations");
+  /* Translators: shown after “confab-cli conversations list [OPTION…]” in --help. */
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("- list conversations"));
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) conversations = NULL;
   g_autoptr(GError) error = NULL;
   int limit = 50;
   gboolean archived = FALSE;
   const GOptionEntry entries[] = {
-    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "At most N conversations (default 50; 0 for all)", "N" },
-    { "archived", 0, 0, G_OPTION_ARG_NONE, &archived, "Also list archived conversations", NULL },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("At most N conversations (default 50; 0 for all)"), N_("N") },
+    { "archived", 0, 0, G_OPTION_ARG_NONE, &archived, N_("Also list archived conversations"), NULL },
     { NULL }
   };
 
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (limit < 0)
-    return usage_error ("--limit must be 0 or more");
+    return usage_error (_("--limit must be 0 or more"));
   if (argc > 1)
-    return usage_error ("list takes no arguments");
+    return usage_error (_("list takes no arguments"));
 
   confab_store_list_conversations_async (store, limit, archived, NULL, confab_cli_async_cb, &result);
   conversations = confab_store_list_conversations_finish (store, confab_cli_wait (&result), &error);
@@ -156,7 +166,7 @@ command_show (ConfabStore  *store,
   gint64 id;
 
   if (argc != 2 || !parse_id (argv[1], &id))
-    return usage_error ("show needs one conversation ID (a number, see “conversations list”)");
+    return usage_error (_("show needs one conversation ID (a number, see “conversations list”)"));
 
   return export (store, id, CONFAB_EXPORT_MARKDOWN);
 }
@@ -166,35 +176,39 @@ command_export (ConfabStore  *store,
                 int           argc,
                 char        **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("ID|--all - export conversations");
+  /* Translators: shown after “confab-cli conversations export [OPTION…]”
+   * in --help; translate ID as in the usage text. */
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("ID|--all - export conversations"));
   g_autoptr(GError) error = NULL;
   g_autofree char *format_name = NULL;
   gboolean all = FALSE;
   ConfabExportFormat format;
   gint64 id = 0;
   const GOptionEntry entries[] = {
-    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Export every conversation", NULL },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name, "markdown or json", "FORMAT" },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Export every conversation"), NULL },
+    /* Translators: markdown and json are values to type. */
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name, N_("markdown or json"), N_("FORMAT") },
     { NULL }
   };
 
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
 
   if (format_name == NULL)
-    return usage_error ("export needs --format markdown or --format json");
+    return usage_error (_("export needs --format markdown or --format json"));
   if (g_str_equal (format_name, "markdown"))
     format = CONFAB_EXPORT_MARKDOWN;
   else if (g_str_equal (format_name, "json"))
     format = CONFAB_EXPORT_JSON;
   else
-    return usage_error ("--format must be markdown or json");
+    return usage_error (_("--format must be markdown or json"));
 
   if (all == (argc == 2))
-    return usage_error ("export needs either one conversation ID or --all");
+    return usage_error (_("export needs either one conversation ID or --all"));
   if (!all && (argc != 2 || !parse_id (argv[1], &id)))
-    return usage_error ("export needs one conversation ID (a number) or --all");
+    return usage_error (_("export needs one conversation ID (a number) or --all"));
 
   return export (store, all ? 0 : id, format);
 }
@@ -210,7 +224,7 @@ command_search (ConfabStore  *store,
   g_autofree char *query = NULL;
 
   if (argc < 2)
-    return usage_error ("search needs a query");
+    return usage_error (_("search needs a query"));
 
   query = g_strjoinv (" ", argv + 1);
   confab_store_search_async (store, query, 50, NULL, confab_cli_async_cb, &result);
@@ -233,7 +247,9 @@ command_search (ConfabStore  *store,
 
   if (hits->len == 0)
     {
-      fprintf (stderr, "confab-cli: no message matches “%s”\n", query);
+      g_autofree char *message = g_strdup_printf (_("no message matches “%s”"), query);
+
+      fprintf (stderr, "confab-cli: %s\n", message);
       return EXIT_FAILURE;
     }
   return EXIT_SUCCESS;
@@ -248,9 +264,11 @@ command_import (ConfabStore  *store,
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
+  g_autofree char *imported = NULL;
 
   if (argc != 2)
-    return usage_error ("import needs one FILE (a JSON export; - for standard input)");
+    /* Translators: translate FILE as in the usage text. */
+    return usage_error (_("import needs one FILE (a JSON export; - for standard input)"));
 
   if (g_str_equal (argv[1], "-"))
     {
@@ -259,7 +277,8 @@ command_import (ConfabStore  *store,
 
       if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error) < 0)
         {
-          confab_cli_print_error ("could not read standard input: %s", error->message);
+          /* Translators: %s is the system's explanation. */
+          confab_cli_print_error (_("could not read standard input: %s"), error->message);
           return EXIT_FAILURE;
         }
       g_output_stream_write (out, "", 1, NULL, NULL);
@@ -275,13 +294,16 @@ command_import (ConfabStore  *store,
   ids = confab_store_import_finish (store, confab_cli_wait (&result), &error);
   if (ids == NULL)
     {
-      confab_cli_print_error ("could not import %s: %s", argv[1], error->message);
+      /* Translators: the first %s is a file name, the second says why. */
+      confab_cli_print_error (_("could not import %s: %s"), argv[1], error->message);
       return EXIT_FAILURE;
     }
 
   for (guint i = 0; i < ids->len; i++)
     printf ("%" G_GINT64_FORMAT "\n", g_array_index (ids, gint64, i));
-  fprintf (stderr, "confab-cli: imported %u conversation%s\n", ids->len, ids->len == 1 ? "" : "s");
+  imported = g_strdup_printf (ngettext ("imported %u conversation", "imported %u conversations", ids->len),
+                              ids->len);
+  fprintf (stderr, "confab-cli: %s\n", imported);
   return EXIT_SUCCESS;
 }
 
@@ -295,7 +317,7 @@ command_delete (ConfabStore  *store,
   gint64 id;
 
   if (argc != 2 || !parse_id (argv[1], &id))
-    return usage_error ("delete needs one conversation ID (a number)");
+    return usage_error (_("delete needs one conversation ID (a number)"));
 
   confab_store_delete_conversation_async (store, id, NULL, confab_cli_async_cb, &result);
   if (!confab_store_delete_conversation_finish (store, confab_cli_wait (&result), &error))
@@ -327,7 +349,7 @@ confab_cli_conversations_main (int    argc,
 
   if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
     {
-      fputs (usage, argc < 2 ? stderr : stdout);
+      print_usage (argc < 2 ? stderr : stdout);
       return argc < 2 ? CONFAB_CLI_EXIT_USAGE : EXIT_SUCCESS;
     }
 
@@ -345,5 +367,5 @@ confab_cli_conversations_main (int    argc,
       return commands[i].run (store, argc - 1, argv + 1);
     }
 
-  return usage_error ("unknown conversations command");
+  return usage_error (_("unknown conversations command"));
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,17 +32,24 @@
  * by mistake. */
 #define MAX_KEY_LENGTH 4096
 
-static const char usage_text[] =
-  "Usage:\n"
-  "  confab-cli providers list\n"
-  "  confab-cli providers add NAME --api API --base-url URL [--model MODEL] [--header NAME=VALUE ...]\n"
-  "  confab-cli providers remove NAME\n"
-  "  confab-cli providers set-key NAME      (reads the key from standard input)\n"
-  "  confab-cli providers detect [NAME=API=URL ...]\n"
-  "\n"
-  "list prints NAME, API, BASE_URL, MODEL and “key: stored|none|session-only|unknown”,\n"
-  "separated by tabs. detect asks the usual local servers (Ollama, llama.cpp, vLLM,\n"
-  "LM Studio), or the ones given, for their models.\n";
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "%s\n", _("Usage:"));
+  /* Translators: keep the commands and options; translate the words in
+   * capitals and in parentheses. */
+  fprintf (out, "%s\n", _("  confab-cli providers list\n"
+                          "  confab-cli providers add NAME --api API --base-url URL [--model MODEL] [--header NAME=VALUE ...]\n"
+                          "  confab-cli providers remove NAME\n"
+                          "  confab-cli providers set-key NAME      (reads the key from standard input)\n"
+                          "  confab-cli providers detect [NAME=API=URL ...]"));
+  fputc ('\n', out);
+  /* Translators: list and detect are commands; keep “key: stored|none|
+   * session-only|unknown” as it is: it is what the command prints. */
+  fprintf (out, "%s\n", _("list prints NAME, API, BASE_URL, MODEL and “key: stored|none|session-only|unknown”,\n"
+                          "separated by tabs. detect asks the usual local servers (Ollama, llama.cpp, vLLM,\n"
+                          "LM Studio), or the ones given, for their models."));
+}
 
 /* Terminal state while the key is typed without echo; restored by the
  * signal handler too. */
@@ -67,11 +75,19 @@ print_error (const char *format,
   fflush (stderr);
 }
 
+static void
+print_warning (const char *message)
+{
+  g_autofree char *warning = g_strdup_printf (_("warning: %s"), message);
+
+  fprintf (stderr, "confab-cli: %s\n", warning);
+}
+
 static int
 usage_error (const char *message)
 {
   print_error ("%s", message);
-  fprintf (stderr, "Try “confab-cli providers --help” for more information.\n");
+  fprintf (stderr, "%s\n", _("Try “confab-cli providers --help” for more information."));
   return EXIT_USAGE;
 }
 
@@ -108,6 +124,7 @@ parse_options (const char          *parameters,
 
   /* For --help: "confab-cli providers add [OPTION…] NAME" */
   g_set_prgname (prgname);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (entries != NULL)
     g_option_context_add_main_entries (context, entries, NULL);
   return g_option_context_parse (context, argc, argv, error);
@@ -132,10 +149,10 @@ open_store (gboolean   writing,
       if (writing)
         {
           g_set_error (error, open_error->domain, open_error->code,
-                       "nothing can be saved: %s", open_error->message);
+                       _("nothing can be saved: %s"), open_error->message);
           return NULL;
         }
-      fprintf (stderr, "confab-cli: warning: %s\n", open_error->message);
+      print_warning (open_error->message);
     }
 
   return g_steal_pointer (&store);
@@ -177,10 +194,11 @@ list_main (int    argc,
   g_autoptr(GError) error = NULL;
   gboolean warned = FALSE;
 
-  if (!parse_options ("- list the stored providers", NULL, &argc, &argv, &error))
+  /* Translators: shown after “confab-cli providers list [OPTION…]” in --help. */
+  if (!parse_options (N_("- list the stored providers"), NULL, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc > 1)
-    return usage_error ("list takes no arguments");
+    return usage_error (_("list takes no arguments"));
 
   if (!(store = open_store (FALSE, &error)) ||
       !(configs = list_providers (store, &error)))
@@ -214,7 +232,7 @@ list_main (int    argc,
             {
               state = "unknown";
               if (!warned)
-                fprintf (stderr, "confab-cli: warning: %s\n", key_error->message);
+                print_warning (key_error->message);
               warned = TRUE;
             }
         }
@@ -242,13 +260,14 @@ add_main (int    argc,
   g_auto(GStrv) headers = NULL;
   const GOptionEntry entries[] = {
     { "api", 0, 0, G_OPTION_ARG_STRING, &api,
-      "The server's API: openai, ollama or anthropic", "API" },
+      /* Translators: openai, ollama and anthropic are values to type. */
+      N_("The server's API: openai, ollama or anthropic"), N_("API") },
     { "base-url", 0, 0, G_OPTION_ARG_STRING, &base_url,
-      "Where the server is (http:// or https://)", "URL" },
+      N_("Where the server is (http:// or https://)"), N_("URL") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model,
-      "The model to use when none is chosen", "MODEL" },
+      N_("The model to use when none is chosen"), N_("MODEL") },
     { "header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &headers,
-      "An HTTP header to send with every request (repeatable)", "NAME=VALUE" },
+      N_("An HTTP header to send with every request (repeatable)"), N_("NAME=VALUE") },
     { NULL }
   };
   g_autoptr(ConfabProviderConfig) config = NULL;
@@ -256,14 +275,16 @@ add_main (int    argc,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!parse_options ("NAME - add or replace a provider", entries, &argc, &argv, &error))
+  /* Translators: shown after “confab-cli providers add [OPTION…]” in
+   * --help; translate NAME as in the usage text. */
+  if (!parse_options (N_("NAME - add or replace a provider"), entries, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2)
-    return usage_error ("add takes one NAME");
+    return usage_error (_("add takes one NAME"));
   if (api == NULL)
-    return usage_error ("add needs --api (openai, ollama or anthropic)");
+    return usage_error (_("add needs --api (openai, ollama or anthropic)"));
   if (base_url == NULL)
-    return usage_error ("add needs --base-url");
+    return usage_error (_("add needs --base-url"));
 
   config = confab_provider_config_new (argv[1], api, base_url);
   confab_provider_config_set_default_model (config, model);
@@ -273,7 +294,7 @@ add_main (int    argc,
       g_autofree char *name = NULL;
 
       if (equals == NULL || equals == headers[i])
-        return usage_error ("--header takes NAME=VALUE");
+        return usage_error (_("--header takes NAME=VALUE"));
       name = g_strndup (headers[i], equals - headers[i]);
       confab_provider_config_set_header (config, name, equals + 1);
     }
@@ -309,10 +330,12 @@ remove_main (int    argc,
   g_autoptr(GAsyncResult) clear_result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!parse_options ("NAME - remove a provider and its key", NULL, &argc, &argv, &error))
+  /* Translators: shown after “confab-cli providers remove [OPTION…]” in
+   * --help; translate NAME as in the usage text. */
+  if (!parse_options (N_("NAME - remove a provider and its key"), NULL, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2)
-    return usage_error ("remove takes one NAME");
+    return usage_error (_("remove takes one NAME"));
   if (!confab_provider_config_validate_name (argv[1], &error))
     return usage_error (error->message);
 
@@ -332,7 +355,7 @@ remove_main (int    argc,
   /* The provider is gone; a key left behind would only be clutter. */
   confab_secrets_clear_key_async (argv[1], NULL, async_cb, &clear_result);
   if (!confab_secrets_clear_key_finish (wait_for (&clear_result), &error))
-    fprintf (stderr, "confab-cli: warning: %s\n", error->message);
+    print_warning (error->message);
 
   return EXIT_SUCCESS;
 }
@@ -395,7 +418,8 @@ read_key (char    *buffer,
           int saved_errno = errno;
 
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "could not read the key from standard input: %s", g_strerror (saved_errno));
+                       /* Translators: %s is the system's explanation. */
+                       _("could not read the key from standard input: %s"), g_strerror (saved_errno));
           return FALSE;
         }
       if (n == 0 || c == '\n')
@@ -403,13 +427,13 @@ read_key (char    *buffer,
       if (c == '\0')
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               "the key contains a NUL byte; nothing was stored");
+                               _("the key contains a NUL byte; nothing was stored"));
           return FALSE;
         }
       if (len == MAX_KEY_LENGTH)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "the key is longer than %d bytes: give it as one line on standard input",
+                       _("the key is longer than %d bytes: give it as one line on standard input"),
                        MAX_KEY_LENGTH);
           return FALSE;
         }
@@ -437,7 +461,8 @@ store_key_from_stdin (const char *name,
   interactive = isatty (STDIN_FILENO);
   if (interactive)
     {
-      fprintf (stderr, "API key for %s: ", name);
+      /* Translators: the prompt for typing a key; %s is the name of a provider. */
+      fprintf (stderr, _("API key for %s: "), name);
       fflush (stderr);
       disable_echo ();
     }
@@ -454,19 +479,21 @@ store_key_from_stdin (const char *name,
       return EXIT_FAILURE;
     }
   if (buffer[0] == '\0')
-    return usage_error ("the key is empty; nothing was stored");
+    return usage_error (_("the key is empty; nothing was stored"));
   for (const char *p = buffer; *p != '\0'; p++)
     {
       if ((guchar)*p < 0x20 || *p == 0x7f)
-        return usage_error ("the key contains control characters; nothing was stored");
+        return usage_error (_("the key contains control characters; nothing was stored"));
     }
 
   confab_secrets_store_key_async (name, buffer, NULL, async_cb, &result);
   if (!confab_secrets_store_key_finish (wait_for (&result), &error))
     {
       if (g_error_matches (error, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_UNAVAILABLE))
-        print_error ("%s. confab-cli ends here, so that session is over and the key is lost: "
-                     "nothing was stored", error->message);
+        /* Translators: %s says that there is no keyring and the key is
+         * kept only for this session. */
+        print_error (_("%s. confab-cli ends here, so that session is over and the key is lost: "
+                       "nothing was stored"), error->message);
       else
         print_error ("%s", error->message);
       return EXIT_FAILURE;
@@ -486,11 +513,13 @@ set_key_main (int    argc,
   const char *name;
   int status;
 
-  if (!parse_options ("NAME - store a provider's API key, read from standard input", NULL,
+  /* Translators: shown after “confab-cli providers set-key [OPTION…]” in
+   * --help; translate NAME as in the usage text. */
+  if (!parse_options (N_("NAME - store a provider's API key, read from standard input"), NULL,
                       &argc, &argv, &error))
     return usage_error (error->message);
   if (argc != 2)
-    return usage_error ("set-key takes one NAME, and the key on standard input");
+    return usage_error (_("set-key takes one NAME, and the key on standard input"));
   name = argv[1];
   if (!confab_provider_config_validate_name (name, &error))
     return usage_error (error->message);
@@ -503,7 +532,7 @@ set_key_main (int    argc,
     }
   if (find_provider (configs, name) == NULL)
     {
-      print_error ("there is no provider “%s”; add it first with “confab-cli providers add”", name);
+      print_error (_("there is no provider “%s”; add it first with “confab-cli providers add”"), name);
       return EXIT_FAILURE;
     }
 
@@ -524,7 +553,9 @@ detect_main (int    argc,
   g_autoptr(GPtrArray) candidates = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!parse_options ("[NAME=API=URL ...] - find local model servers", NULL, &argc, &argv, &error))
+  /* Translators: shown after “confab-cli providers detect [OPTION…]” in
+   * --help; translate NAME, API and URL as in the usage text. */
+  if (!parse_options (N_("[NAME=API=URL ...] - find local model servers"), NULL, &argc, &argv, &error))
     return usage_error (error->message);
 
   if (argc > 1)
@@ -548,7 +579,7 @@ detect_main (int    argc,
 
   if (servers->len == 0)
     {
-      fprintf (stderr, "No local model server answered.\n");
+      fprintf (stderr, "%s\n", _("No local model server answered."));
       return EXIT_FAILURE;
     }
 
@@ -582,14 +613,14 @@ confab_cli_providers_main (int    argc,
 
   if (argc < 2)
     {
-      fputs (usage_text, stderr);
+      print_usage (stderr);
       return EXIT_USAGE;
     }
 
   command = argv[1];
   if (g_str_equal (command, "--help") || g_str_equal (command, "-h") || g_str_equal (command, "help"))
     {
-      fputs (usage_text, stdout);
+      print_usage (stdout);
       return EXIT_SUCCESS;
     }
 
@@ -609,7 +640,7 @@ confab_cli_providers_main (int    argc,
     status = detect_main (argc, argv);
   else
     {
-      g_autofree char *message = g_strdup_printf ("unknown command “providers %s”", command);
+      g_autofree char *message = g_strdup_printf (_("unknown command “providers %s”"), command);
 
       return usage_error (message);
     }

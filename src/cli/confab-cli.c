@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -63,72 +64,80 @@ static gboolean opt_save = FALSE;
 static gint64 opt_continue = 0;
 static char **opt_prompt = NULL;
 
+/* Descriptions and argument names are translated by GOption, which is
+ * given the translation domain. */
 static const GOptionEntry entries[] = {
   { "api", 0, 0, G_OPTION_ARG_STRING, &opt_api,
-    "The server's API: openai, ollama or anthropic (default openai)", "API" },
+    /* Translators: openai, ollama and anthropic are values to type. */
+    N_("The server's API: openai, ollama or anthropic (default openai)"), N_("API") },
   { "base-url", 0, 0, G_OPTION_ARG_STRING, &opt_base_url,
-    "The server (default http://127.0.0.1:8080/v1 for openai, http://127.0.0.1:11434 for ollama, "
-    "https://api.anthropic.com for anthropic)", "URL" },
+    N_("The server (default http://127.0.0.1:8080/v1 for openai, http://127.0.0.1:11434 for ollama, "
+       "https://api.anthropic.com for anthropic)"), N_("URL") },
   { "model", 0, 0, G_OPTION_ARG_STRING, &opt_model,
-    "The model; required unless the server lists exactly one", "NAME" },
+    N_("The model; required unless the server lists exactly one"), N_("NAME") },
   { "system", 0, 0, G_OPTION_ARG_STRING, &opt_system,
-    "A system prompt", "TEXT" },
+    N_("A system prompt"), N_("TEXT") },
   { "temperature", 0, 0, G_OPTION_ARG_STRING, &opt_temperature,
-    "Sampling temperature (default: the server's)", "X" },
+    N_("Sampling temperature (default: the server's)"), N_("X") },
   { "max-tokens", 0, 0, G_OPTION_ARG_INT, &opt_max_tokens,
-    "Longest reply in tokens (default: the server's)", "N" },
+    N_("Longest reply in tokens (default: the server's)"), N_("N") },
   { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout,
-    "Fail when the server sends nothing for this long (default 120; 0 waits forever)", "SECONDS" },
+    N_("Fail when the server sends nothing for this long (default 120; 0 waits forever)"), N_("SECONDS") },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
-    "Print one JSON object per line for every event instead of plain text", NULL },
+    N_("Print one JSON object per line for every event instead of plain text"), NULL },
   { "list-models", 0, 0, G_OPTION_ARG_NONE, &opt_list_models,
-    "Print the server's model ids, one per line", NULL },
+    N_("Print the server's model ids, one per line"), NULL },
   { "provider", 0, 0, G_OPTION_ARG_STRING, &opt_provider,
-    "Use a configured provider (its API, URL, key and default model; see “confab-cli providers”)", "NAME" },
+    N_("Use a configured provider (its API, URL, key and default model; see “confab-cli providers”)"), N_("NAME") },
   { "save", 0, 0, G_OPTION_ARG_NONE, &opt_save,
-    "Store the exchange as a new conversation and print its id on standard error", NULL },
+    N_("Store the exchange as a new conversation and print its id on standard error"), NULL },
   { "continue", 0, 0, G_OPTION_ARG_INT64, &opt_continue,
-    "Append to a stored conversation, sending its history (implies --save)", "ID" },
+    N_("Append to a stored conversation, sending its history (implies --save)"), N_("ID") },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
-    "Print the version and exit", NULL },
+    N_("Print the version and exit"), NULL },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_prompt,
-    NULL, "[PROMPT]" },
+    /* Translators: the prompt argument in “confab-cli [OPTION…] [PROMPT]”;
+     * use the same word as in “when PROMPT is absent”. */
+    NULL, N_("[PROMPT]") },
   { NULL }
 };
 
-static const char description[] =
-  "The prompt is read from standard input when PROMPT is absent or \"-\".\n"
-  "\n"
-  "Saved conversations: --save stores the exchange (your message is committed\n"
-  "before the request is sent; the reply is saved as it streams, at most a\n"
-  "second behind) and prints \"confab-cli: conversation ID\" on standard error;\n"
-  "--continue ID sends that conversation's history and appends to it.\n"
-  "\n"
-  "More commands:\n"
-  "  confab-cli providers list | add NAME --api KIND --base-url URL [--model M]\n"
-  "                     | remove NAME | set-key NAME (key read from stdin) | detect\n"
-  "  confab-cli conversations list [--limit N] | show ID | search QUERY\n"
-  "                     | export ID|--all --format markdown|json | import FILE | delete ID\n"
-  "\n"
-  "Output: standard output receives exactly the assistant's text as it arrives.\n"
-  "The model's reasoning, when the server sends it, goes to standard error\n"
-  "(dimmed on a terminal). With --json, every event is one JSON object on its own\n"
-  "line of standard output: {\"type\":\"text\"|\"reasoning\",\"text\":...},\n"
-  "{\"type\":\"tool_call\",\"id\",\"name\",\"arguments\"}, {\"type\":\"usage\",...},\n"
-  "{\"type\":\"finished\",\"reason\"} or {\"type\":\"error\",\"code\",\"message\"}.\n"
-  "\n"
-  "API key: set the environment variable CONFAB_API_KEY (never a command-line\n"
-  "argument, where other users could read it).\n"
-  "\n"
-  "Exit status: 0 when the reply finished; 1 when it failed (text already printed\n"
-  "stays printed; one line on standard error says what failed, with the HTTP\n"
-  "status and the server's message); 2 for a usage error; 130 when interrupted\n"
-  "by SIGINT or SIGTERM.\n"
-  "\n"
-  "Examples:\n"
-  "  confab-cli --model llama3.2 --api ollama \"Why is the sky blue?\"\n"
-  "  git diff | confab-cli --system \"Review this patch\" --model gpt-4o-mini \\\n"
-  "      --base-url https://api.openai.com/v1";
+/* The paragraphs of --help's description, translated one by one. */
+static const char * const description[] = {
+  /* Translators: PROMPT is the argument of “confab-cli [OPTION…] [PROMPT]”. */
+  N_("The prompt is read from standard input when PROMPT is absent or \"-\"."),
+  /* Translators: “confab-cli: conversation ID” is what the program prints,
+   * word for word (ID being a number): keep it in English. */
+  N_("Saved conversations: --save stores the exchange (your message is committed\n"
+     "before the request is sent; the reply is saved as it streams, at most a\n"
+     "second behind) and prints \"confab-cli: conversation ID\" on standard error;\n"
+     "--continue ID sends that conversation's history and appends to it."),
+  /* Translators: keep the commands and options; translate the words in
+   * capitals and in parentheses. */
+  N_("More commands:\n"
+     "  confab-cli providers list | add NAME --api KIND --base-url URL [--model M]\n"
+     "                     | remove NAME | set-key NAME (key read from stdin) | detect\n"
+     "  confab-cli conversations list [--limit N] | show ID | search QUERY\n"
+     "                     | export ID|--all --format markdown|json | import FILE | delete ID"),
+  /* Translators: keep the JSON ({"type":…}) as it is. */
+  N_("Output: standard output receives exactly the assistant's text as it arrives.\n"
+     "The model's reasoning, when the server sends it, goes to standard error\n"
+     "(dimmed on a terminal). With --json, every event is one JSON object on its own\n"
+     "line of standard output: {\"type\":\"text\"|\"reasoning\",\"text\":...},\n"
+     "{\"type\":\"tool_call\",\"id\",\"name\",\"arguments\"}, {\"type\":\"usage\",...},\n"
+     "{\"type\":\"finished\",\"reason\"} or {\"type\":\"error\",\"code\",\"message\"}."),
+  N_("API key: set the environment variable CONFAB_API_KEY (never a command-line\n"
+     "argument, where other users could read it)."),
+  N_("Exit status: 0 when the reply finished; 1 when it failed (text already printed\n"
+     "stays printed; one line on standard error says what failed, with the HTTP\n"
+     "status and the server's message); 2 for a usage error; 130 when interrupted\n"
+     "by SIGINT or SIGTERM."),
+  /* Translators: translate only the example prompts in quotes. */
+  N_("Examples:\n"
+     "  confab-cli --model llama3.2 --api ollama \"Why is the sky blue?\"\n"
+     "  git diff | confab-cli --system \"Review this patch\" --model gpt-4o-mini \\\n"
+     "      --base-url https://api.openai.com/v1"),
+};
 
 static void
 print_json_line (JsonBuilder *builder)
@@ -329,7 +338,7 @@ reply_done_cb (GObject      *object,
     {
       if (cli->interrupted)
         {
-          confab_cli_print_error ("interrupted");
+          confab_cli_print_error (_("interrupted"));
           cli->exit_code = EXIT_INTERRUPTED;
         }
       else
@@ -355,7 +364,8 @@ record_done_cb (GObject      *object,
 
   if (!confab_store_record_reply_finish (CONFAB_STORE (object), result, &error))
     {
-      confab_cli_print_error ("the reply could not be saved: %s", error->message);
+      /* Translators: %s says why. */
+      confab_cli_print_error (_("the reply could not be saved: %s"), error->message);
       if (cli->exit_code == EXIT_SUCCESS)
         cli->exit_code = EXIT_FAILURE;
     }
@@ -396,7 +406,8 @@ read_stdin (GError **error)
     {
       int saved_errno = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "could not read the prompt from standard input: %s", g_strerror (saved_errno));
+                   /* Translators: %s is the system's explanation. */
+                   _("could not read the prompt from standard input: %s"), g_strerror (saved_errno));
       return NULL;
     }
 
@@ -407,7 +418,9 @@ static int
 usage_error (const char *message)
 {
   confab_cli_print_error ("%s", message);
-  fprintf (stderr, "Try “%s --help” for more information.\n", g_get_prgname ());
+  /* Translators: %s is the program's name, “confab-cli”. */
+  fprintf (stderr, _("Try “%s --help” for more information."), g_get_prgname ());
+  fputc ('\n', stderr);
   return EXIT_USAGE;
 }
 
@@ -433,12 +446,13 @@ resolve_model (Cli         *cli,
     {
       if (cli->interrupted)
         {
-          confab_cli_print_error ("interrupted");
+          confab_cli_print_error (_("interrupted"));
           *exit_code = EXIT_INTERRUPTED;
         }
       else
         {
-          confab_cli_print_error ("could not list the server's models: %s", error->message);
+          /* Translators: %s says why. */
+          confab_cli_print_error (_("could not list the server's models: %s"), error->message);
           *exit_code = EXIT_FAILURE;
         }
       return NULL;
@@ -449,10 +463,18 @@ resolve_model (Cli         *cli,
 
   list = g_strjoinv (", ", models);
   if (models[0] == NULL)
-    confab_cli_print_error ("--model is required: the server lists no models");
+    {
+      confab_cli_print_error (_("--model is required: the server lists no models"));
+    }
   else
-    confab_cli_print_error ("--model is required: the server lists %u models (%s)",
-                            g_strv_length (models), list);
+    {
+      /* Translators: %s is the list of models, such as “llama3.2, qwen3”;
+       * it always has two or more. */
+      confab_cli_print_error (ngettext ("--model is required: the server lists %u model (%s)",
+                                        "--model is required: the server lists %u models (%s)",
+                                        g_strv_length (models)),
+                              g_strv_length (models), list);
+    }
   *exit_code = EXIT_USAGE;
   return NULL;
 }
@@ -468,7 +490,7 @@ list_models (Cli *cli)
   models = confab_provider_list_models_finish (cli->provider, confab_cli_wait (&result), &error);
   if (models == NULL)
     {
-      confab_cli_print_error ("%s", cli->interrupted ? "interrupted" : error->message);
+      confab_cli_print_error ("%s", cli->interrupted ? _("interrupted") : error->message);
       return cli->interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE;
     }
 
@@ -557,6 +579,7 @@ save_exchange (Cli         *cli,
   if (saved->reply_id == 0)
     return FALSE;
 
+  /* Not translated: scripts read this line (--help documents it). */
   fprintf (stderr, "confab-cli: conversation %" G_GINT64_FORMAT "\n", id);
   fflush (stderr);
   return TRUE;
@@ -654,7 +677,7 @@ use_configured_provider (Cli        *cli,
 
   if (config == NULL)
     {
-      confab_cli_print_error ("there is no provider named “%s” (see “confab-cli providers list”)", name);
+      confab_cli_print_error (_("there is no provider named “%s” (see “confab-cli providers list”)"), name);
       return EXIT_USAGE;
     }
 
@@ -664,10 +687,12 @@ use_configured_provider (Cli        *cli,
     {
       confab_secrets_lookup_key_async (name, NULL, confab_cli_async_cb, &result);
       key = confab_secrets_lookup_key_finish (confab_cli_wait (&result), &error);
+      /* Without the keyring the request may still work (a local server). */
       if (error != NULL)
         {
-          /* Without the keyring the request may still work (a local server). */
-          fprintf (stderr, "confab-cli: warning: %s\n", error->message);
+          g_autofree char *warning = g_strdup_printf (_("warning: %s"), error->message);
+
+          fprintf (stderr, "confab-cli: %s\n", warning);
           g_clear_error (&error);
         }
     }
@@ -732,7 +757,8 @@ run_chat (Cli        *cli,
     {
       if (!save_exchange (cli, model, prompt, &saved, &error))
         {
-          confab_cli_print_error ("could not save the conversation: %s", error->message);
+          /* Translators: %s says why. */
+          confab_cli_print_error (_("could not save the conversation: %s"), error->message);
           return EXIT_FAILURE;
         }
       cli->record_done = FALSE;
@@ -753,11 +779,15 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GString) help_text = g_string_new (NULL);
   g_autofree char *prompt = NULL;
   Cli cli = { 0 };
   int exit_code;
 
   setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("confab-cli");
 
   if (argc > 1 && g_str_equal (argv[1], "conversations"))
@@ -765,9 +795,18 @@ main (int   argc,
   if (argc > 1 && g_str_equal (argv[1], "providers"))
     return confab_cli_providers_main (argc - 1, argv + 1);
 
+  for (guint i = 0; i < G_N_ELEMENTS (description); i++)
+    {
+      if (i > 0)
+        g_string_append (help_text, "\n\n");
+      g_string_append (help_text, _(description[i]));
+    }
+
+  /* GOption translates the summary and the entries itself. */
   context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "Ask a language model, streaming the reply to standard output.");
-  g_option_context_set_description (context, description);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, N_("Ask a language model, streaming the reply to standard output."));
+  g_option_context_set_description (context, help_text->str);
   g_option_context_add_main_entries (context, entries, NULL);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -780,24 +819,24 @@ main (int   argc,
     }
 
   if (opt_timeout < 0)
-    return usage_error ("--timeout must be 0 or more seconds");
+    return usage_error (_("--timeout must be 0 or more seconds"));
   if (opt_max_tokens < 0)
-    return usage_error ("--max-tokens must be a positive number");
+    return usage_error (_("--max-tokens must be a positive number"));
   if (opt_continue < 0)
-    return usage_error ("--continue needs a conversation ID (a number, see “conversations list”)");
+    return usage_error (_("--continue needs a conversation ID (a number, see “conversations list”)"));
   if (opt_temperature != NULL)
     {
       char *end = NULL;
 
       cli.temperature = g_ascii_strtod (opt_temperature, &end);
       if (end == opt_temperature || *end != '\0' || !isfinite (cli.temperature) || cli.temperature < 0)
-        return usage_error ("--temperature must be a number of 0 or more");
+        return usage_error (_("--temperature must be a number of 0 or more"));
       cli.has_temperature = TRUE;
     }
   if (opt_provider != NULL && (opt_api != NULL || opt_base_url != NULL))
-    return usage_error ("--provider already says which API and URL to use; drop --api and --base-url");
+    return usage_error (_("--provider already says which API and URL to use; drop --api and --base-url"));
   if (opt_list_models && (opt_save || opt_continue > 0))
-    return usage_error ("--list-models does not chat, so there is nothing to save");
+    return usage_error (_("--list-models does not chat, so there is nothing to save"));
 
   if (!opt_list_models)
     {
@@ -814,17 +853,17 @@ main (int   argc,
         prompt = g_strjoinv (" ", opt_prompt);
 
       if (!g_utf8_validate (prompt, -1, NULL))
-        return usage_error ("the prompt is not valid UTF-8 text");
+        return usage_error (_("the prompt is not valid UTF-8 text"));
     }
   else if (opt_prompt != NULL)
-    return usage_error ("--list-models takes no prompt");
+    return usage_error (_("--list-models takes no prompt"));
 
   if (prompt != NULL)
     {
       /* g_strstrip() works in place: check a copy, send the original. */
       g_autofree char *stripped = g_strstrip (g_strdup (prompt));
       if (stripped[0] == '\0')
-        return usage_error ("the prompt is empty");
+        return usage_error (_("the prompt is empty"));
     }
 
   cli.cancellable = g_cancellable_new ();

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <glib/gi18n-lib.h>
 
 #include "confab-error.h"
 #include "confab-tool-call.h"
@@ -156,21 +157,27 @@ confab_tool_call_new_from_json_text (const char *id,
   parser = json_parser_new_immutable ();
   if (!g_utf8_validate (arguments_json, -1, NULL))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                         "The arguments for tool “%s” are not valid UTF-8",
+                                         /* Translators: %s is the name of a tool, such as “get_weather”. */
+                                         _("The arguments for tool “%s” are not valid UTF-8"),
                                          name);
   else if (has_trailing_data (arguments_json))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                         "The arguments for tool “%s” are not one JSON value "
-                                         "(more text follows it)",
+                                         /* Translators: %s is the name of a tool, such as “get_weather”. */
+                                         _("The arguments for tool “%s” are not one JSON value "
+                                           "(more text follows it)"),
                                          name);
   else if (!json_parser_load_from_data (parser, arguments_json, -1, &error))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                         "The arguments for tool “%s” are not valid JSON: %s",
+                                         /* Translators: the first %s is the name of a tool, such
+                                          * as “get_weather”, the second the JSON parser's
+                                          * explanation. */
+                                         _("The arguments for tool “%s” are not valid JSON: %s"),
                                          name, error->message);
   /* An empty document (only a comment, say) parses, without a root. */
   else if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                         "The arguments for tool “%s” are not a JSON object",
+                                         /* Translators: %s is the name of a tool, such as “get_weather”. */
+                                         _("The arguments for tool “%s” are not a JSON object"),
                                          name);
   else
     self->arguments = json_parser_steal_root (parser);

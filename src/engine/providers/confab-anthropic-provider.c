@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-anthropic-provider.h"
@@ -282,12 +283,21 @@ anthropic_decoder_message (ConfabStreamDecoder  *decoder,
       const cJSON *error_item = confab_cjson_object (root, "error");
       const char *error_type = confab_cjson_string (error_item, "type");
 
-      g_set_error (error, CONFAB_ERROR, map_error_type (error_type),
-                   "The server reported an error during the reply: %s%s%s%s",
-                   _confab_cjson_error_message (error_item),
-                   error_type != NULL ? " (" : "",
-                   error_type != NULL ? error_type : "",
-                   error_type != NULL ? ")" : "");
+      if (error_type != NULL)
+        {
+          g_set_error (error, CONFAB_ERROR, map_error_type (error_type),
+                       /* Translators: the first %s is the server's own message, the
+                        * second its error type, such as “overloaded_error”. */
+                       _("The server reported an error during the reply: %s (%s)"),
+                       _confab_cjson_error_message (error_item), error_type);
+        }
+      else
+        {
+          g_set_error (error, CONFAB_ERROR, map_error_type (error_type),
+                       /* Translators: %s is the server's own message, often in English. */
+                       _("The server reported an error during the reply: %s"),
+                       _confab_cjson_error_message (error_item));
+        }
       return FALSE;
     }
 

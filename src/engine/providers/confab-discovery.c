@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-discovery.h"
@@ -74,7 +75,9 @@ probe_new (const char  *candidate,
   if (g_strv_length (parts) != 3 || parts[0][0] == '\0')
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a server to look for: expected NAME=API=URL", candidate);
+                   /* Translators: %s is what the user gave; NAME, API and URL are the
+                    * parts it should have, as in the command's usage text. */
+                   _("“%s” is not a server to look for: expected NAME=API=URL"), candidate);
       return NULL;
     }
 
@@ -84,7 +87,9 @@ probe_new (const char  *candidate,
   if (probe->provider == NULL)
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a server to look for: %s", candidate, local_error->message);
+                   /* Translators: the first %s is what the user gave, the second says
+                    * what is wrong with it. */
+                   _("“%s” is not a server to look for: %s"), candidate, local_error->message);
       probe_free (probe);
       return NULL;
     }
@@ -105,7 +110,7 @@ return_servers (GTask *task)
 
   if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
     {
-      g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_CANCELLED, "Cancelled");
+      g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_CANCELLED, _("Cancelled"));
       return;
     }
 

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-error.h"
@@ -37,7 +38,8 @@ line_too_long (ConfabLineReader  *self,
   g_autofree char *limit = g_format_size_full (self->max_line, G_FORMAT_SIZE_IEC_UNITS);
 
   g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-               "The server sent a line longer than %s", limit);
+               /* Translators: %s is a size, such as “16 MiB”. */
+               _("The server sent a line longer than %s"), limit);
   return FALSE;
 }
 

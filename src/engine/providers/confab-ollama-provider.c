@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-cjson-private.h"
@@ -44,7 +45,7 @@ ollama_decode_tool_calls (ConfabStreamDecoder  *decoder,
       if (name == NULL || name[0] == '\0' || !g_utf8_validate (name, -1, NULL))
         {
           g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                       "The server sent a tool call without a valid name");
+                       _("The server sent a tool call without a valid name"));
           return FALSE;
         }
 
@@ -80,7 +81,7 @@ ollama_decoder_message (ConfabStreamDecoder  *decoder,
   if (error_item != NULL && !cJSON_IsNull (error_item))
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_SERVER,
-                   "The server reported an error during the reply: %s",
+                   _("The server reported an error during the reply: %s"),
                    _confab_cjson_error_message (error_item));
       return FALSE;
     }

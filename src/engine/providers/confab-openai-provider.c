@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-cjson-private.h"
@@ -74,7 +75,7 @@ openai_decode_tool_calls (OpenAIDecoder  *self,
           if (index->valuedouble < 0)
             {
               g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                           "The server sent a tool call with a negative index");
+                           _("The server sent a tool call with a negative index"));
               return FALSE;
             }
           idx = index->valuedouble >= CONFAB_MAX_TOOL_CALLS ? CONFAB_MAX_TOOL_CALLS : (gint64)index->valuedouble;
@@ -128,7 +129,7 @@ openai_decoder_message (ConfabStreamDecoder  *decoder,
                                              : CONFAB_ERROR_SERVER;
 
       g_set_error (error, CONFAB_ERROR, error_code,
-                   "The server reported an error during the reply: %s",
+                   _("The server reported an error during the reply: %s"),
                    _confab_cjson_error_message (error_item));
       return FALSE;
     }
@@ -392,7 +393,8 @@ _confab_parse_model_list (JsonNode    *root,
   if (array == NULL)
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                   "The server's model list has no “%s” array", array_member);
+                   /* Translators: %s is the name of a JSON member, such as “data”. */
+                   _("The server's model list has no “%s” array"), array_member);
       return NULL;
     }
 

@@ -28,7 +28,8 @@ gboolean        _confab_watchdog_timed_out  (ConfabWatchdog *self);
 guint           _confab_watchdog_get_timeout (ConfabWatchdog *self);
 /* Turns an I/O error of the watched operation into a Confab error:
  * TIMEOUT when the watchdog fired, CANCELLED when the caller cancelled,
- * NETWORK otherwise. @what says what was being done ("reading the reply"). */
+ * NETWORK otherwise. @what says what was being done, already
+ * translated, such as “reading the reply”. */
 GError         *_confab_watchdog_map_error  (ConfabWatchdog *self,
                                              const GError   *io_error,
                                              const char     *what);

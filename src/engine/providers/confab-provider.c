@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-anthropic-provider.h"
@@ -198,6 +199,9 @@ _confab_watchdog_map_error (ConfabWatchdog *self,
 {
   if (self->timed_out)
     return g_error_new (CONFAB_ERROR, CONFAB_ERROR_TIMEOUT,
+                        /* Translators: %s says what was being done, such as
+                         * “reading the reply” or “connecting” (translated on
+                         * their own). */
                         g_dngettext (GETTEXT_PACKAGE,
                                      "The server sent nothing for %u second while %s",
                                      "The server sent nothing for %u seconds while %s",
@@ -205,17 +209,25 @@ _confab_watchdog_map_error (ConfabWatchdog *self,
                         self->timeout, what);
 
   if (self->user_cancellable != NULL && g_cancellable_is_cancelled (self->user_cancellable))
-    return g_error_new_literal (CONFAB_ERROR, CONFAB_ERROR_CANCELLED, "Cancelled");
+    return g_error_new_literal (CONFAB_ERROR, CONFAB_ERROR_CANCELLED, _("Cancelled"));
 
   if (io_error->domain == CONFAB_ERROR)
     return g_error_copy (io_error);
 
   if (g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return g_error_new (CONFAB_ERROR, CONFAB_ERROR_TIMEOUT,
-                        "Timed out while %s: %s", what, io_error->message);
+                        /* Translators: the first %s says what was being done,
+                         * such as “reading the reply” or “connecting”
+                         * (translated on their own); the second is the
+                         * system's explanation. */
+                        _("Timed out while %s: %s"), what, io_error->message);
 
   return g_error_new (CONFAB_ERROR, CONFAB_ERROR_NETWORK,
-                      "The connection failed while %s: %s", what, io_error->message);
+                      /* Translators: the first %s says what was being done,
+                       * such as “reading the reply” or “connecting”
+                       * (translated on their own); the second is the
+                       * system's explanation. */
+                      _("The connection failed while %s: %s"), what, io_error->message);
 }
 
 /* Error bodies */
@@ -285,22 +297,29 @@ error_for_status (SoupMessage *message,
   guint status = soup_message_get_status (message);
   const char *reason = soup_message_get_reason_phrase (message);
   g_autofree char *server_message = _confab_error_message_from_body (body);
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) status_text = g_string_new (NULL);
+  int code = _confab_error_code_for_status (status);
 
   if (reason == NULL || reason[0] == '\0')
     reason = soup_status_get_phrase (status);
 
-  g_string_append_printf (text, "HTTP %u", status);
+  /* The status line stays as HTTP says it, which is what people search for. */
+  g_string_append_printf (status_text, "HTTP %u", status);
   if (reason != NULL && reason[0] != '\0')
-    g_string_append_printf (text, " %s", reason);
-  if (server_message != NULL && server_message[0] != '\0')
-    g_string_append_printf (text, ": %s", server_message);
-  else
-    {
-      g_string_append_printf (text, " from %s", g_uri_get_path (soup_message_get_uri (message)));
-    }
+    g_string_append_printf (status_text, " %s", reason);
 
-  return g_error_new_literal (CONFAB_ERROR, _confab_error_code_for_status (status), text->str);
+  if (server_message != NULL && server_message[0] != '\0')
+    return g_error_new (CONFAB_ERROR, code,
+                        /* Translators: an HTTP status, such as “HTTP 401
+                         * Unauthorized”, then the server's own explanation. */
+                        C_("HTTP error", "%s: %s"), status_text->str, server_message);
+
+  return g_error_new (CONFAB_ERROR, code,
+                      /* Translators: the first %s is an HTTP status, such as
+                       * “HTTP 404 Not Found”, the second the path asked for,
+                       * such as “/v1/models”. */
+                      _("%s from %s"), status_text->str,
+                      g_uri_get_path (soup_message_get_uri (message)));
 }
 
 /* Retry-After: delta seconds or an HTTP date. Returns -1 when absent. */
@@ -400,8 +419,10 @@ retry_cancelled_cb (GCancellable *cancellable,
   SendData *send = g_task_get_task_data (task);
 
   stop_waiting (send);
-  g_task_return_error (task, _confab_watchdog_map_error (send->watchdog, send->last_error,
-                                                         "waiting to retry"));
+  g_task_return_error (task,
+                       _confab_watchdog_map_error (send->watchdog, send->last_error,
+                                                   /* Translators: completes “… while %s” */
+                                                   _("waiting to retry")));
   g_object_unref (task);
 
   return G_SOURCE_REMOVE;
@@ -430,8 +451,14 @@ fail_or_retry (GTask    *task,
 
   if (retry_after > MAX_RETRY_WAIT)
     {
-      g_prefix_error (&error, "The server asks to wait %" G_GINT64_FORMAT " seconds before trying again; ",
-                      retry_after);
+      /* Translators: this goes before the error itself, as in “The server
+       * asks to wait 120 seconds before trying again; HTTP 429 Too Many
+       * Requests: …”. */
+      g_prefix_error (&error, g_dngettext (GETTEXT_PACKAGE,
+                                           "The server asks to wait %lld second before trying again; ",
+                                           "The server asks to wait %lld seconds before trying again; ",
+                                           (gulong)retry_after),
+                      (long long)retry_after);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
@@ -502,7 +529,10 @@ send_cb (GObject      *object,
   stream = soup_session_send_finish (SOUP_SESSION (object), result, &io_error);
   if (stream == NULL)
     {
-      GError *error = _confab_watchdog_map_error (send->watchdog, io_error, "connecting");
+      /* Translators: completes “… while %s” in “Timed out while %s”, “The
+       * connection failed while %s” and “The server sent nothing for 60
+       * seconds while %s”. */
+      GError *error = _confab_watchdog_map_error (send->watchdog, io_error, _("connecting"));
       gboolean retryable = error->code == CONFAB_ERROR_NETWORK;
       g_autofree char *uri = g_uri_to_string_partial (soup_message_get_uri (send->message),
                                                       G_URI_HIDE_PASSWORD | G_URI_HIDE_QUERY);
@@ -511,7 +541,9 @@ send_cb (GObject      *object,
         {
           g_clear_error (&error);
           error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_NETWORK,
-                               "Could not reach %s: %s", uri, io_error->message);
+                               /* Translators: the first %s is a URL, the
+                                * second the system's explanation. */
+                               _("Could not reach %s: %s"), uri, io_error->message);
         }
       fail_or_retry (task, error, retryable, -1);
       return;
@@ -649,8 +681,10 @@ models_read_cb (GObject      *object,
   chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &io_error);
   if (chunk == NULL)
     {
-      g_task_return_error (task, _confab_watchdog_map_error (list->watchdog, io_error,
-                                                             "reading the model list"));
+      g_task_return_error (task,
+                           _confab_watchdog_map_error (list->watchdog, io_error,
+                                                       /* Translators: completes “… while %s” */
+                                                       _("reading the model list")));
       return;
     }
 
@@ -660,7 +694,7 @@ models_read_cb (GObject      *object,
       if (list->body->len + g_bytes_get_size (chunk) > MAX_MODELS_BODY)
         {
           g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                   "The server's model list is larger than 16 MiB");
+                                   _("The server's model list is larger than 16 MiB"));
           return;
         }
       g_byte_array_append (list->body, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
@@ -674,9 +708,13 @@ models_read_cb (GObject      *object,
   if (!g_utf8_validate ((const char *)list->body->data, list->body->len, NULL) ||
       !json_parser_load_from_data (parser, (const char *)list->body->data, list->body->len, &error))
     {
-      g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                               "The server's model list is not valid JSON%s%s",
-                               error != NULL ? ": " : "", error != NULL ? error->message : "");
+      if (error != NULL)
+        g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
+                                 /* Translators: %s is the JSON parser's explanation. */
+                                 _("The server's model list is not valid JSON: %s"), error->message);
+      else
+        g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
+                                 _("The server's model list is not valid JSON"));
       return;
     }
 
@@ -924,7 +962,9 @@ confab_provider_new_for_api (const char  *api,
   else
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "Unknown API “%s” (expected openai, ollama or anthropic)", api);
+                   /* Translators: openai, ollama and anthropic are values
+                    * to type, not names to translate. */
+                   _("Unknown API “%s” (expected openai, ollama or anthropic)"), api);
       return NULL;
     }
 
@@ -938,7 +978,7 @@ confab_provider_new_for_api (const char  *api,
           g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
         {
           g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                       "“%s” is not an http:// or https:// URL", base_url);
+                       _("“%s” is not an http:// or https:// URL"), base_url);
           return NULL;
         }
     }
@@ -1134,7 +1174,7 @@ confab_provider_new_json_message (ConfabProvider  *self,
   if (message == NULL)
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   "“%s” does not make a valid URL", priv->base_url);
+                   _("“%s” does not make a valid URL"), priv->base_url);
       return NULL;
     }
 

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "confab-error.h"
 #include "confab-provider-private.h"
 #include "confab-reply.h"
@@ -139,7 +141,10 @@ read_cb (GObject      *object,
 
   if (n < 0)
     {
-      complete (self, _confab_watchdog_map_error (self->watchdog, io_error, "reading the reply"));
+      /* Translators: completes “… while %s” in “Timed out while %s”, “The
+       * connection failed while %s” and “The server sent nothing for 60
+       * seconds while %s”. */
+      complete (self, _confab_watchdog_map_error (self->watchdog, io_error, _("reading the reply")));
       return;
     }
 
@@ -163,8 +168,8 @@ read_cb (GObject      *object,
   /* A handler may have cancelled; what arrived is kept either way. */
   if (g_cancellable_is_cancelled (_confab_watchdog_get_cancellable (self->watchdog)))
     {
-      g_autoptr(GError) cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-      complete (self, _confab_watchdog_map_error (self->watchdog, cancelled, "reading the reply"));
+      g_autoptr(GError) cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+      complete (self, _confab_watchdog_map_error (self->watchdog, cancelled, _("reading the reply")));
       return;
     }
 
@@ -333,7 +338,7 @@ confab_reply_run_async (ConfabReply         *self,
   if (confab_chat_request_get_model (self->request) == NULL)
     {
       complete (self, g_error_new_literal (CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                                           "No model was chosen for the request"));
+                                           _("No model was chosen for the request")));
       return;
     }
 

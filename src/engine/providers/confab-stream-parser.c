@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-error.h"
@@ -40,7 +41,8 @@ _confab_stream_decoder_emit_text (ConfabStreamDecoder  *self,
   if (!g_utf8_validate (text, len, &bad))
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                   "The server sent text that is not valid UTF-8 (byte 0x%02x)",
+                   /* Translators: 0x%02x is the first invalid byte, in hexadecimal. */
+                   _("The server sent text that is not valid UTF-8 (byte 0x%02x)"),
                    (guchar)*bad);
       return FALSE;
     }
@@ -96,7 +98,7 @@ _confab_stream_decoder_ended_early (ConfabStreamDecoder  *self,
                                     GError              **error)
 {
   g_set_error_literal (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                       "The server closed the stream before the reply was complete");
+                       _("The server closed the stream before the reply was complete"));
   return FALSE;
 }
 
@@ -200,7 +202,8 @@ _confab_stream_parser_feed (ConfabStreamParser  *self,
         {
           g_autofree char *limit = g_format_size_full (self->max_line, G_FORMAT_SIZE_IEC_UNITS);
           g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                       "The server sent a reply larger than %s", limit);
+                       /* Translators: %s is a size, such as “16 MiB”. */
+                       _("The server sent a reply larger than %s"), limit);
           return FALSE;
         }
       g_string_append_len (self->body, data, len);
@@ -286,7 +289,9 @@ _confab_cjson_parse_object (const char  *data,
       quoted = g_strndup (data, show);
       cJSON_Delete (root);
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                   "The server sent malformed JSON in the stream: “%s%s”",
+                   /* Translators: the first %s is the start of what the server sent;
+                    * the second is “…” when that was cut short, otherwise empty. */
+                   _("The server sent malformed JSON in the stream: “%s%s”"),
                    quoted, show < len ? "…" : "");
       return NULL;
     }
@@ -303,5 +308,5 @@ _confab_cjson_error_message (const cJSON *error_item)
     return error_item->valuestring;
   if ((message = confab_cjson_string (error_item, "message")) != NULL)
     return message;
-  return "unknown error";
+  return _("unknown error");
 }

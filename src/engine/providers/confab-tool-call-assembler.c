@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "confab-error.h"
@@ -114,9 +115,11 @@ _confab_tool_call_assembler_add (ConfabToolCallAssembler  *self,
   if (index >= CONFAB_MAX_TOOL_CALLS)
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                   "The server sent a tool call with index %" G_GINT64_FORMAT
-                   "; at most %d tool calls are accepted in one reply",
-                   index, CONFAB_MAX_TOOL_CALLS);
+                   /* Translators: the first number is the index the server gave, the
+                    * second the most tool calls one reply may have. */
+                   _("The server sent a tool call with index %lld; "
+                     "at most %d tool calls are accepted in one reply"),
+                   (long long)index, CONFAB_MAX_TOOL_CALLS);
       return FALSE;
     }
 
@@ -126,7 +129,7 @@ _confab_tool_call_assembler_add (ConfabToolCallAssembler  *self,
       if (self->slots->len >= CONFAB_MAX_TOOL_CALLS)
         {
           g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                       "The server sent more than %d tool calls in one reply",
+                       _("The server sent more than %d tool calls in one reply"),
                        CONFAB_MAX_TOOL_CALLS);
           return FALSE;
         }
@@ -156,7 +159,8 @@ _confab_tool_call_assembler_add (ConfabToolCallAssembler  *self,
         {
           g_autofree char *limit = g_format_size_full (self->max_bytes, G_FORMAT_SIZE_IEC_UNITS);
           g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                       "The server sent tool call arguments larger than %s", limit);
+                       /* Translators: %s is a size, such as “16 MiB”. */
+                       _("The server sent tool call arguments larger than %s"), limit);
           return FALSE;
         }
       g_string_append_len (slot->arguments, arguments, arguments_len);
@@ -194,7 +198,7 @@ _confab_tool_call_assembler_finish (ConfabToolCallAssembler  *self,
       if (slot->name->len == 0 || !g_utf8_validate (slot->name->str, slot->name->len, NULL))
         {
           g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                       "The server sent a tool call without a valid name (call %u)", i + 1);
+                       _("The server sent a tool call without a valid name (call %u)"), i + 1);
           return NULL;
         }
 

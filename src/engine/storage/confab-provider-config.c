@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ validate_header (const char  *name,
   if (!is_token (name))
     {
       g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
-                   "“%s” is not a valid HTTP header name", name);
+                   _("“%s” is not a valid HTTP header name"), name);
       return FALSE;
     }
 
@@ -122,8 +123,9 @@ validate_header (const char  *name,
       if (g_ascii_strcasecmp (name, credential_headers[i]) == 0)
         {
           g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
-                       "The header “%s” carries credentials, which are kept in the keyring, not in "
-                       "the configuration: set the API key instead",
+                       /* Translators: %s is an HTTP header name, such as “Authorization”. */
+                       _("The header “%s” carries credentials, which are kept in the keyring, not in "
+                         "the configuration: set the API key instead"),
                        name);
           return FALSE;
         }
@@ -132,7 +134,8 @@ validate_header (const char  *name,
   if (strpbrk (value, "\r\n") != NULL || !g_utf8_validate (value, -1, NULL))
     {
       g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
-                   "The value of the header “%s” must be one line of text", name);
+                   /* Translators: %s is an HTTP header name. */
+                   _("The value of the header “%s” must be one line of text"), name);
       return FALSE;
     }
 
@@ -157,7 +160,7 @@ parse_headers_json (const char  *json,
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error_literal (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
-                           "The headers are not a JSON object");
+                           _("The headers are not a JSON object"));
       return NULL;
     }
 
@@ -168,7 +171,8 @@ parse_headers_json (const char  *json,
       if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
         {
           g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
-                       "The value of the header “%s” is not a string", name);
+                       /* Translators: %s is an HTTP header name. */
+                       _("The value of the header “%s” is not a string"), name);
           return NULL;
         }
       g_hash_table_replace (headers, g_strdup (name), g_strdup (json_node_get_string (node)));
@@ -548,7 +552,7 @@ confab_provider_config_validate_name (const char  *name,
   if (name == NULL || name[0] == '\0')
     {
       g_set_error_literal (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_NAME,
-                           "A provider needs a name");
+                           _("A provider needs a name"));
       return FALSE;
     }
 
@@ -559,7 +563,7 @@ confab_provider_config_validate_name (const char  *name,
           g_autofree char *shown = g_utf8_make_valid (name, -1);
 
           g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_NAME,
-                       "“%s” is not a valid provider name: use only letters, digits, “-”, “_” and “.”",
+                       _("“%s” is not a valid provider name: use only letters, digits, “-”, “_” and “.”"),
                        shown);
           return FALSE;
         }
@@ -568,7 +572,7 @@ confab_provider_config_validate_name (const char  *name,
   if (strlen (name) > CONFAB_PROVIDER_CONFIG_MAX_NAME_LENGTH)
     {
       g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_NAME,
-                   "The provider name “%s” is too long (at most %d characters)",
+                   _("The provider name “%s” is too long (at most %d characters)"),
                    name, CONFAB_PROVIDER_CONFIG_MAX_NAME_LENGTH);
       return FALSE;
     }
@@ -606,7 +610,9 @@ confab_provider_config_validate (ConfabProviderConfig  *self,
       g_autofree char *shown = self->api != NULL ? g_utf8_make_valid (self->api, -1) : NULL;
 
       g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_UNKNOWN_API,
-                   "Unknown API “%s” (expected openai, ollama or anthropic)",
+                   /* Translators: openai, ollama and anthropic are values
+                    * to type, not names to translate. */
+                   _("Unknown API “%s” (expected openai, ollama or anthropic)"),
                    shown != NULL ? shown : "");
       return FALSE;
     }
@@ -614,7 +620,7 @@ confab_provider_config_validate (ConfabProviderConfig  *self,
   if (self->base_url == NULL || self->base_url[0] == '\0')
     {
       g_set_error_literal (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_URL,
-                           "A provider needs a base URL");
+                           _("A provider needs a base URL"));
       return FALSE;
     }
 
@@ -627,7 +633,7 @@ confab_provider_config_validate (ConfabProviderConfig  *self,
       g_autofree char *shown = g_utf8_make_valid (self->base_url, -1);
 
       g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_URL,
-                   "“%s” is not an http:// or https:// URL with a host name", shown);
+                   _("“%s” is not an http:// or https:// URL with a host name"), shown);
       return FALSE;
     }
 
@@ -635,8 +641,8 @@ confab_provider_config_validate (ConfabProviderConfig  *self,
     {
       /* Never echo it: it may be a password. */
       g_set_error_literal (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_URL,
-                           "The base URL must not contain a user name or password; "
-                           "keep credentials in the keyring");
+                           _("The base URL must not contain a user name or password; "
+                             "keep credentials in the keyring"));
       return FALSE;
     }
 
@@ -773,7 +779,8 @@ list_providers_job (ConfabStore *store,
   sqlite3_reset (stmt);
 
   if (rc != SQLITE_DONE)
-    g_task_return_error (task, _confab_store_error (store, rc, "reading the providers"));
+    /* Translators: completes “… while %s” in database errors */
+    g_task_return_error (task, _confab_store_error (store, rc, _("reading the providers")));
   else
     g_task_return_pointer (task, g_steal_pointer (&configs), (GDestroyNotify)g_ptr_array_unref);
 }
@@ -929,7 +936,7 @@ remove_provider_job (ConfabStore *store,
     g_task_return_error (task, error);
   else if (sqlite3_changes (_confab_store_get_db (store)) == 0)
     g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no provider “%s”", name);
+                             _("There is no provider “%s”"), name);
   else
     g_task_return_boolean (task, TRUE);
 }

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include <libsecret/secret.h>
@@ -192,7 +193,7 @@ return_if_cancelled (GTask *task)
   if (cancellable == NULL || !g_cancellable_is_cancelled (cancellable))
     return FALSE;
 
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
   return TRUE;
 }
 
@@ -223,15 +224,18 @@ store_cb (GObject      *object,
       g_debug ("No Secret Service for the key of “%s”: %s", secrets->provider, error->message);
       session_put (secrets->provider, secrets->key);
       g_task_return_new_error (task, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_UNAVAILABLE,
-                               "No keyring (Secret Service) is available, so the key for “%s” is kept "
-                               "in memory for this session only; install and unlock GNOME Keyring or "
-                               "KeePassXC to keep it",
+                               /* Translators: %s is the name of a provider. */
+                               _("No keyring (Secret Service) is available, so the key for “%s” is kept "
+                                 "in memory for this session only; install and unlock GNOME Keyring or "
+                                 "KeePassXC to keep it"),
                                secrets->provider);
       return;
     }
 
   g_task_return_new_error (task, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_FAILED,
-                           "Could not store the key for “%s” in the keyring: %s",
+                           /* Translators: the first %s is the name of a provider,
+                            * the second the keyring's explanation. */
+                           _("Could not store the key for “%s” in the keyring: %s"),
                            secrets->provider, error->message);
 }
 
@@ -264,7 +268,9 @@ confab_secrets_store_key_async (const char          *provider,
   secrets = g_task_get_task_data (task);
   secrets->key = g_strdup (key);
 
-  label = g_strdup_printf ("Confab API key for %s", provider);
+  /* Translators: the label of the key in the keyring, as Passwords and
+   * Keys shows it; %s is the name of a provider. */
+  label = g_strdup_printf (_("Confab API key for %s"), provider);
   secret_password_storev (get_schema (), secrets->attributes, SECRET_COLLECTION_DEFAULT,
                           label, key, cancellable, store_cb, task);
 }
@@ -314,13 +320,16 @@ lookup_cb (GObject      *object,
     {
       g_debug ("No Secret Service for the key of “%s”: %s", secrets->provider, error->message);
       g_task_return_new_error (task, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_UNAVAILABLE,
-                               "No keyring (Secret Service) is available to look up the key for “%s”",
+                               /* Translators: %s is the name of a provider. */
+                               _("No keyring (Secret Service) is available to look up the key for “%s”"),
                                secrets->provider);
       return;
     }
 
   g_task_return_new_error (task, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_FAILED,
-                           "Could not read the key for “%s” from the keyring: %s",
+                           /* Translators: the first %s is the name of a provider,
+                            * the second the keyring's explanation. */
+                           _("Could not read the key for “%s” from the keyring: %s"),
                            secrets->provider, error->message);
 }
 
@@ -406,14 +415,17 @@ clear_cb (GObject      *object,
         }
 
       g_task_return_new_error (task, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_UNAVAILABLE,
-                               "No keyring (Secret Service) is available, so the key for “%s” "
-                               "could not be removed from it",
+                               /* Translators: %s is the name of a provider. */
+                               _("No keyring (Secret Service) is available, so the key for “%s” "
+                                 "could not be removed from it"),
                                secrets->provider);
       return;
     }
 
   g_task_return_new_error (task, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_FAILED,
-                           "Could not remove the key for “%s” from the keyring: %s",
+                           /* Translators: the first %s is the name of a provider,
+                            * the second the keyring's explanation. */
+                           _("Could not remove the key for “%s” from the keyring: %s"),
                            secrets->provider, error->message);
 }
 

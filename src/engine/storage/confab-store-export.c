@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,7 +91,7 @@ format_time_for_people (gint64 unix_ms)
   g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (unix_ms / 1000);
 
   if (utc == NULL)
-    return g_strdup ("an unknown time");
+    return g_strdup (_("an unknown time"));
   return g_date_time_format (utc, "%Y-%m-%d %H:%M UTC");
 }
 
@@ -284,7 +285,7 @@ read_tool_calls (ConfabStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "reading tool calls"));
+      g_propagate_error (error, _confab_store_error (self, rc, _("reading tool calls")));
       return FALSE;
     }
   return TRUE;
@@ -315,7 +316,7 @@ number_messages (ConfabStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "reading messages"));
+      g_propagate_error (error, _confab_store_error (self, rc, _("reading messages")));
       return NULL;
     }
   return g_steal_pointer (&local_ids);
@@ -440,7 +441,7 @@ build_conversation_json (ConfabStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "reading messages"));
+      g_propagate_error (error, _confab_store_error (self, rc, _("reading messages")));
       return FALSE;
     }
 
@@ -487,26 +488,33 @@ append_message_markdown (GString       *out,
   switch (confab_message_get_role (message))
     {
     case CONFAB_ROLE_SYSTEM:
-      g_string_append (out, "## System\n\n");
+      /* Translators: the heading of a system message in a Markdown export. */
+      g_string_append_printf (out, "## %s\n\n", C_("message heading", "System"));
       break;
 
     case CONFAB_ROLE_USER:
-      g_string_append (out, "## You\n\n");
+      /* Translators: the heading of the user's messages in a Markdown export. */
+      g_string_append_printf (out, "## %s\n\n", C_("message heading", "You"));
       break;
 
     case CONFAB_ROLE_ASSISTANT:
-      g_string_append (out, "## Assistant\n\n");
+      /* Translators: the heading of the model's replies in a Markdown export. */
+      g_string_append_printf (out, "## %s\n\n", C_("message heading", "Assistant"));
       break;
 
     case CONFAB_ROLE_TOOL:
       if (confab_message_get_tool_name (message) != NULL)
         {
           g_autofree char *name = one_line (confab_message_get_tool_name (message));
-          g_string_append_printf (out, "## Tool result (%s)\n\n", name);
+          g_string_append (out, "## ");
+          /* Translators: a heading in a Markdown export; %s is the name of
+           * the tool, such as “get_weather”. */
+          g_string_append_printf (out, C_("message heading", "Tool result (%s)"), name);
+          g_string_append (out, "\n\n");
         }
       else
         {
-          g_string_append (out, "## Tool result\n\n");
+          g_string_append_printf (out, "## %s\n\n", C_("message heading", "Tool result"));
         }
       break;
 
@@ -516,7 +524,9 @@ append_message_markdown (GString       *out,
 
   if (reasoning != NULL && reasoning[0] != '\0')
     {
-      g_string_append (out, "<details><summary>Reasoning</summary>\n\n");
+      /* Translators: the title of the model's reasoning, folded away, in a
+       * Markdown export. */
+      g_string_append_printf (out, "<details><summary>%s</summary>\n\n", _("Reasoning"));
       append_utf8 (out, reasoning);
       if (!g_str_has_suffix (reasoning, "\n"))
         g_string_append_c (out, '\n');
@@ -535,7 +545,7 @@ append_message_markdown (GString       *out,
     append_tool_call_markdown (out, g_ptr_array_index (calls, i));
 
   if (confab_message_get_role (message) == CONFAB_ROLE_TOOL && confab_message_get_is_error (message))
-    g_string_append (out, "*The tool reported an error.*\n\n");
+    g_string_append_printf (out, "*%s*\n\n", _("The tool reported an error."));
 
   switch (confab_message_get_state (message))
     {
@@ -543,22 +553,25 @@ append_message_markdown (GString       *out,
       break;
 
     case CONFAB_MESSAGE_STREAMING:
-      g_string_append (out, "*Reply still being written.*\n\n");
+      g_string_append_printf (out, "*%s*\n\n", _("Reply still being written."));
       break;
 
     case CONFAB_MESSAGE_STOPPED:
-      g_string_append (out, "*Reply stopped.*\n\n");
+      g_string_append_printf (out, "*%s*\n\n", _("Reply stopped."));
       break;
 
     case CONFAB_MESSAGE_FAILED:
       if (confab_message_get_error (message) != NULL && confab_message_get_error (message)[0] != '\0')
         {
           g_autofree char *why = one_line (confab_message_get_error (message));
-          g_string_append_printf (out, "*Reply failed: %s*\n\n", why);
+          g_string_append (out, "*");
+          /* Translators: %s is the error, such as “HTTP 500 Internal Server Error”. */
+          g_string_append_printf (out, _("Reply failed: %s"), why);
+          g_string_append (out, "*\n\n");
         }
       else
         {
-          g_string_append (out, "*Reply failed.*\n\n");
+          g_string_append_printf (out, "*%s*\n\n", _("Reply failed."));
         }
       break;
 
@@ -590,19 +603,37 @@ append_conversation_markdown (ConfabStore  *self,
     return FALSE;
 
   title = one_line (confab_conversation_get_title (conversation));
-  g_string_append_printf (out, "# %s\n\n", title[0] != '\0' ? title : "Untitled conversation");
+  g_string_append_printf (out, "# %s\n\n", title[0] != '\0' ? title : _("Untitled conversation"));
 
+  /* The facts under the title: “Model: llama3.2 (ollama) · Created: … ·
+   * Updated: …”. */
   model = confab_conversation_get_model (conversation);
   provider = confab_conversation_get_provider (conversation);
   if (model != NULL && provider != NULL)
-    g_string_append_printf (facts, "Model: %s (%s) · ", model, provider);
+    {
+      /* Translators: under a conversation's title in a Markdown export;
+       * the first %s is a model, the second its provider. */
+      g_string_append_printf (facts, _("Model: %s (%s)"), model, provider);
+    }
   else if (model != NULL)
-    g_string_append_printf (facts, "Model: %s · ", model);
+    {
+      /* Translators: under a conversation's title in a Markdown export. */
+      g_string_append_printf (facts, _("Model: %s"), model);
+    }
   else if (provider != NULL)
-    g_string_append_printf (facts, "Provider: %s · ", provider);
+    {
+      /* Translators: under a conversation's title in a Markdown export. */
+      g_string_append_printf (facts, _("Provider: %s"), provider);
+    }
+  if (facts->len > 0)
+    g_string_append (facts, " · ");
   created = format_time_for_people (confab_conversation_get_created_at (conversation));
   updated = format_time_for_people (confab_conversation_get_updated_at (conversation));
-  g_string_append_printf (facts, "Created: %s · Updated: %s", created, updated);
+  /* Translators: %s is a date and time, such as “2026-01-02 03:04 UTC”. */
+  g_string_append_printf (facts, _("Created: %s"), created);
+  g_string_append (facts, " · ");
+  /* Translators: %s is a date and time, such as “2026-01-02 03:04 UTC”. */
+  g_string_append_printf (facts, _("Updated: %s"), updated);
   facts_line = one_line (facts->str);
   g_string_append_printf (out, "*%s*\n\n", facts_line);
 
@@ -611,7 +642,8 @@ append_conversation_markdown (ConfabStore  *self,
     {
       g_auto(GStrv) lines = g_strsplit (system_prompt, "\n", -1);
 
-      g_string_append (out, "**System prompt:**\n\n");
+      /* Translators: a heading in a Markdown export, before the system prompt. */
+      g_string_append_printf (out, "**%s**\n\n", _("System prompt:"));
       for (guint i = 0; lines[i] != NULL; i++)
         {
           /* No trailing empty quote line for a prompt that ends in a newline. */
@@ -656,7 +688,7 @@ list_conversation_ids (ConfabStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "listing conversations"));
+      g_propagate_error (error, _confab_store_error (self, rc, _("listing conversations")));
       return NULL;
     }
   return g_steal_pointer (&ids);
@@ -804,7 +836,10 @@ invalid (GError     **error,
   va_end (args);
 
   if (where != NULL)
-    g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_INVALID, "%s: %s", where, message);
+    g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_INVALID,
+                 /* Translators: a place in an imported file, such as
+                  * “conversation 2, message 5”, then what is wrong there. */
+                 C_("import error", "%s: %s"), where, message);
   else
     g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_INVALID, message);
   return FALSE;
@@ -823,7 +858,8 @@ get_member (JsonObject  *object,
   if (*node != NULL && JSON_NODE_HOLDS_NULL (*node))
     *node = NULL;
   if (*node == NULL && required)
-    return invalid (error, where, "“%s” is missing", name);
+    /* Translators: %s is the name of a member of the file, such as “role”. */
+    return invalid (error, where, _("“%s” is missing"), name);
   return TRUE;
 }
 
@@ -850,10 +886,12 @@ get_string (JsonObject   *object,
   if (node == NULL)
     return TRUE;
   if (!holds_type (node, G_TYPE_STRING))
-    return invalid (error, where, "“%s” must be a string", name);
+    /* Translators: %s is the name of a member of the file, such as “role”. */
+    return invalid (error, where, _("“%s” must be a string"), name);
   /* The file is UTF-8, but a \u escape of half a surrogate pair is not. */
   if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
-    return invalid (error, where, "“%s” is not valid Unicode (a lone surrogate escape)", name);
+    /* Translators: %s is the name of a member of the file, such as “role”. */
+    return invalid (error, where, _("“%s” is not valid Unicode (a lone surrogate escape)"), name);
   *value = json_node_get_string (node);
   return TRUE;
 }
@@ -877,10 +915,13 @@ get_int (JsonObject  *object,
   if (node == NULL)
     return TRUE;
   if (!holds_type (node, G_TYPE_INT64))
-    return invalid (error, where, "“%s” must be an integer", name);
+    /* Translators: %s is the name of a member of the file, such as “role”. */
+    return invalid (error, where, _("“%s” must be an integer"), name);
   if (json_node_get_int (node) < minimum)
-    return invalid (error, where, "“%s” must be at least %" G_GINT64_FORMAT " (not %" G_GINT64_FORMAT ")",
-                    name, minimum, json_node_get_int (node));
+    /* Translators: %s is the name of a member of the file, such as “id”;
+     * the numbers are the smallest value allowed and the value found. */
+    return invalid (error, where, _("“%s” must be at least %lld (not %lld)"),
+                    name, (long long)minimum, (long long)json_node_get_int (node));
   *value = json_node_get_int (node);
   return TRUE;
 }
@@ -900,7 +941,9 @@ get_boolean (JsonObject  *object,
   if (node == NULL)
     return TRUE;
   if (!holds_type (node, G_TYPE_BOOLEAN))
-    return invalid (error, where, "“%s” must be true or false", name);
+    /* Translators: %s is the name of a member of the file, such as
+     * “pinned”; true and false are JSON values, not words to translate. */
+    return invalid (error, where, _("“%s” must be true or false"), name);
   *value = json_node_get_boolean (node);
   return TRUE;
 }
@@ -921,10 +964,14 @@ get_time (JsonObject  *object,
   if (text == NULL)
     return TRUE;
   if (!parse_time (text, value))
-    return invalid (error, where, "“%s” is not an ISO 8601 date and time (“%s”)", name, text);
+    /* Translators: the first %s is the name of a member of the file, such
+     * as “created_at”, the second its value. */
+    return invalid (error, where, _("“%s” is not an ISO 8601 date and time (“%s”)"), name, text);
   /* The store keeps milliseconds since 1970 and reads 0 as “now”. */
   if (*value <= 0)
-    return invalid (error, where, "“%s” is not after 1970 (“%s”)", name, text);
+    /* Translators: the first %s is the name of a member of the file, such
+     * as “created_at”, the second its value. */
+    return invalid (error, where, _("“%s” is not after 1970 (“%s”)"), name, text);
   return TRUE;
 }
 
@@ -944,7 +991,8 @@ get_array (JsonObject  *object,
   if (node == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return invalid (error, where, "“%s” must be an array", name);
+    /* Translators: %s is the name of a member of the file, such as “messages”. */
+    return invalid (error, where, _("“%s” must be an array"), name);
   *array = json_node_get_array (node);
   return TRUE;
 }
@@ -964,7 +1012,8 @@ get_object (JsonObject  *object,
   if (node == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return invalid (error, where, "“%s” must be an object", name);
+    /* Translators: %s is the name of a member of the file, such as “usage”. */
+    return invalid (error, where, _("“%s” must be an object"), name);
   *value = json_node_get_object (node);
   return TRUE;
 }
@@ -982,7 +1031,7 @@ read_tool_call (JsonNode    *node,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      invalid (error, where, "not an object");
+      invalid (error, where, _("not an object"));
       return NULL;
     }
   object = json_node_get_object (node);
@@ -995,27 +1044,31 @@ read_tool_call (JsonNode    *node,
 
   if (id[0] == '\0')
     {
-      invalid (error, where, "“id” is empty");
+      invalid (error, where, _("“id” is empty"));
       return NULL;
     }
   if (name[0] == '\0')
     {
-      invalid (error, where, "“name” is empty");
+      invalid (error, where, _("“name” is empty"));
       return NULL;
     }
   if (arguments != NULL && raw_arguments != NULL)
     {
-      invalid (error, where, "it has both “arguments” and “raw_arguments”");
+      /* Translators: “it” is a tool call in the file; “arguments” and
+       * “raw_arguments” are names of members, not words to translate. */
+      invalid (error, where, _("it has both “arguments” and “raw_arguments”"));
       return NULL;
     }
   if (arguments != NULL && !JSON_NODE_HOLDS_OBJECT (arguments))
     {
-      invalid (error, where, "“arguments” must be an object (other text goes in “raw_arguments”)");
+      invalid (error, where, _("“arguments” must be an object (other text goes in “raw_arguments”)"));
       return NULL;
     }
   if (arguments == NULL && raw_arguments == NULL)
     {
-      invalid (error, where, "it has neither “arguments” nor “raw_arguments”");
+      /* Translators: “it” is a tool call in the file; “arguments” and
+       * “raw_arguments” are names of members, not words to translate. */
+      invalid (error, where, _("it has neither “arguments” nor “raw_arguments”"));
       return NULL;
     }
 
@@ -1053,7 +1106,7 @@ read_message (JsonNode       *node,
   gboolean is_error;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return invalid (error, where, "not an object");
+    return invalid (error, where, _("not an object"));
   object = json_node_get_object (node);
 
   if (!get_int (object, "id", TRUE, 1, 0, where, &id, error) ||
@@ -1061,7 +1114,8 @@ read_message (JsonNode       *node,
       !get_string (object, "role", TRUE, where, &role_name, error))
     return FALSE;
   if (!confab_role_from_string (role_name, &role))
-    return invalid (error, where, "unknown role “%s”", role_name);
+    /* Translators: %s is the role the file gives, such as “robot”. */
+    return invalid (error, where, _("unknown role “%s”"), role_name);
 
   if (!get_string (object, "content", FALSE, where, &content, error) ||
       !get_string (object, "reasoning", FALSE, where, &reasoning, error) ||
@@ -1078,7 +1132,8 @@ read_message (JsonNode       *node,
     return FALSE;
 
   if (state_name != NULL && !confab_message_state_from_string (state_name, &state))
-    return invalid (error, where, "unknown state “%s”", state_name);
+    /* Translators: %s is the state the file gives, such as “paused”. */
+    return invalid (error, where, _("unknown state “%s”"), state_name);
   /* Nothing is writing that reply any more (the store does the same to
    * replies that were streaming when Confab stopped). */
   if (state == CONFAB_MESSAGE_STREAMING)
@@ -1086,7 +1141,10 @@ read_message (JsonNode       *node,
 
   if (usage != NULL)
     {
-      g_autofree char *usage_where = g_strconcat (where, ", usage", NULL);
+      /* Translators: a place in an imported file: %s is a place such as
+       * “conversation 2, message 5”; “usage” is the name of a member of
+       * the file. */
+      g_autofree char *usage_where = g_strdup_printf (_("%s, usage"), where);
 
       if (!get_int (usage, "prompt_tokens", FALSE, 0, -1, usage_where, &prompt_tokens, error) ||
           !get_int (usage, "completion_tokens", FALSE, 0, -1, usage_where, &completion_tokens, error))
@@ -1106,7 +1164,10 @@ read_message (JsonNode       *node,
 
   for (guint i = 0; tool_calls != NULL && i < json_array_get_length (tool_calls); i++)
     {
-      g_autofree char *call_where = g_strdup_printf ("%s, tool call %u", where, i + 1);
+      /* Translators: a place in an imported file: %s is a place such as
+       * “conversation 2, message 5”, %u counts the message's tool calls
+       * from 1. */
+      g_autofree char *call_where = g_strdup_printf (_("%s, tool call %u"), where, i + 1);
       g_autoptr(ConfabToolCall) call = read_tool_call (json_array_get_element (tool_calls, i),
                                                       call_where, error);
 
@@ -1155,8 +1216,11 @@ link_messages (ImportConversation  *conversation,
       gpointer other;
 
       if (g_hash_table_lookup_extended (by_id, &message->local_id, NULL, &other))
-        return invalid (error, NULL, "%s, message %u: id %" G_GINT64_FORMAT " is already used by message %u",
-                        where, i + 1, message->local_id, GPOINTER_TO_UINT (other) + 1);
+        /* Translators: %s is a place in an imported file, such as
+         * “conversation 2”; the message numbers count from 1 in the file,
+         * the id is the one the file gives. */
+        return invalid (error, NULL, _("%s, message %u: id %lld is already used by message %u"),
+                        where, i + 1, (long long)message->local_id, GPOINTER_TO_UINT (other) + 1);
       g_hash_table_insert (by_id, &message->local_id, GUINT_TO_POINTER (i));
     }
 
@@ -1168,8 +1232,11 @@ link_messages (ImportConversation  *conversation,
       if (message->parent_local_id == 0)
         continue;
       if (!g_hash_table_lookup_extended (by_id, &message->parent_local_id, NULL, &parent))
-        return invalid (error, NULL, "%s, message %u: parent %" G_GINT64_FORMAT " does not exist",
-                        where, i + 1, message->parent_local_id);
+        /* Translators: %s is a place in an imported file, such as
+         * “conversation 2”; %u counts the messages from 1, %lld is the
+         * parent's id as the file gives it. */
+        return invalid (error, NULL, _("%s, message %u: parent %lld does not exist"),
+                        where, i + 1, (long long)message->parent_local_id);
       message->parent_index = GPOINTER_TO_UINT (parent);
     }
 
@@ -1203,7 +1270,10 @@ link_messages (ImportConversation  *conversation,
           while (g_array_index (path, guint, start) != at)
             start++;
           cycle = describe_cycle (messages, path, start);
-          return invalid (error, NULL, "%s, message %u: its parents form a cycle (ids %s)",
+          /* Translators: the first %s is a place in an imported file, such
+           * as “conversation 2”; %u counts the messages from 1; the last %s
+           * is a list of ids, such as “3 → 4 → 3”. */
+          return invalid (error, NULL, _("%s, message %u: its parents form a cycle (ids %s)"),
                           where, at + 1, cycle);
         }
 
@@ -1221,8 +1291,10 @@ link_messages (ImportConversation  *conversation,
       gpointer found;
 
       if (!g_hash_table_lookup_extended (by_id, &conversation->leaf_local_id, NULL, &found))
-        return invalid (error, where, "current_leaf %" G_GINT64_FORMAT " does not exist",
-                        conversation->leaf_local_id);
+        /* Translators: “current_leaf” is the name of a member of the file;
+         * %lld is the message id it gives. */
+        return invalid (error, where, _("current_leaf %lld does not exist"),
+                        (long long)conversation->leaf_local_id);
       conversation->leaf_index = GPOINTER_TO_UINT (found);
     }
 
@@ -1235,7 +1307,8 @@ read_conversation (JsonNode    *node,
                    GError     **error)
 {
   g_autoptr(ImportConversation) conversation = g_new0 (ImportConversation, 1);
-  g_autofree char *where = g_strdup_printf ("conversation %u", position);
+  /* Translators: a place in an imported file; %u counts from 1. */
+  g_autofree char *where = g_strdup_printf (_("conversation %u"), position);
   JsonObject *object;
   JsonArray *messages;
   const char *title;
@@ -1250,7 +1323,7 @@ read_conversation (JsonNode    *node,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      invalid (error, where, "not an object");
+      invalid (error, where, _("not an object"));
       return NULL;
     }
   object = json_node_get_object (node);
@@ -1284,7 +1357,9 @@ read_conversation (JsonNode    *node,
 
   for (guint i = 0; i < json_array_get_length (messages); i++)
     {
-      g_autofree char *message_where = g_strdup_printf ("%s, message %u", where, i + 1);
+      /* Translators: a place in an imported file: %s is a conversation,
+       * such as “conversation 2”; %u counts its messages from 1. */
+      g_autofree char *message_where = g_strdup_printf (_("%s, message %u"), where, i + 1);
       ImportMessage message = { NULL, };
 
       if (!read_message (json_array_get_element (messages, i), message_where, &message, error))
@@ -1324,7 +1399,7 @@ check_utf8 (const char  *text,
         }
     }
 
-  return invalid (error, NULL, "The file is not valid UTF-8 (at line %u, column %ld)",
+  return invalid (error, NULL, _("The file is not valid UTF-8 (at line %u, column %ld)"),
                   line, g_utf8_pointer_to_offset (line_start, end) + 1);
 }
 
@@ -1353,22 +1428,24 @@ read_document (const char  *json_text,
     {
       /* json-glib says "<data>:LINE:COLUMN: Parse error: …". */
       if (sscanf (parse_error->message, "<data>:%u:%u: %n", &line, &column, &consumed) == 2 && consumed > 0)
-        invalid (error, NULL, "Not a JSON document: line %u, column %u: %s",
+        /* Translators: the last %s is the JSON parser's explanation. */
+        invalid (error, NULL, _("Not a JSON document: line %u, column %u: %s"),
                  line, column, parse_error->message + consumed);
       else
-        invalid (error, NULL, "Not a JSON document: %s", parse_error->message);
+        /* Translators: %s is the JSON parser's explanation. */
+        invalid (error, NULL, _("Not a JSON document: %s"), parse_error->message);
       return NULL;
     }
 
   root = json_parser_get_root (parser);
   if (root == NULL)
     {
-      invalid (error, NULL, "Not a JSON document: the file is empty");
+      invalid (error, NULL, _("Not a JSON document: the file is empty"));
       return NULL;
     }
   if (!JSON_NODE_HOLDS_OBJECT (root))
     {
-      invalid (error, NULL, "Not a Confab export (the document is not a JSON object)");
+      invalid (error, NULL, _("Not a Confab export (the document is not a JSON object)"));
       return NULL;
     }
   object = json_node_get_object (root);
@@ -1376,17 +1453,21 @@ read_document (const char  *json_text,
   format = json_object_get_member (object, "format");
   if (format == NULL)
     {
-      invalid (error, NULL, "Not a Confab export (it has no “format”)");
+      /* Translators: “format” is the name of a member of the file. */
+      invalid (error, NULL, _("Not a Confab export (it has no “format”)"));
       return NULL;
     }
   if (!holds_type (format, G_TYPE_STRING))
     {
-      invalid (error, NULL, "Not a Confab export (its “format” is not a string)");
+      /* Translators: “format” is the name of a member of the file. */
+      invalid (error, NULL, _("Not a Confab export (its “format” is not a string)"));
       return NULL;
     }
   if (!g_str_equal (json_node_get_string (format), CONFAB_EXPORT_FORMAT_NAME))
     {
-      invalid (error, NULL, "Not a Confab export (format is “%s”, not “%s”)",
+      /* Translators: the first %s is the format the file names, the second
+       * the one Confab writes (“confab-conversations”). */
+      invalid (error, NULL, _("Not a Confab export (format is “%s”, not “%s”)"),
                json_node_get_string (format), CONFAB_EXPORT_FORMAT_NAME);
       return NULL;
     }
@@ -1395,13 +1476,15 @@ read_document (const char  *json_text,
     return NULL;
   if (version > CONFAB_EXPORT_FORMAT_VERSION)
     {
-      invalid (error, NULL, "Export format version %" G_GINT64_FORMAT " is newer than this Confab understands (%d)",
-               version, CONFAB_EXPORT_FORMAT_VERSION);
+      /* Translators: the first number is the file's format version, the
+       * second the newest this version of Confab reads. */
+      invalid (error, NULL, _("Export format version %lld is newer than this Confab understands (%d)"),
+               (long long)version, CONFAB_EXPORT_FORMAT_VERSION);
       return NULL;
     }
   if (version < 1)
     {
-      invalid (error, NULL, "Export format version %" G_GINT64_FORMAT " does not exist", version);
+      invalid (error, NULL, _("Export format version %lld does not exist"), (long long)version);
       return NULL;
     }
 
@@ -1409,7 +1492,9 @@ read_document (const char  *json_text,
     return NULL;
   if (exported_at != NULL && !parse_time (exported_at, &unused_time))
     {
-      invalid (error, NULL, "“exported_at” is not an ISO 8601 date and time (“%s”)", exported_at);
+      /* Translators: “exported_at” is the name of a member of the file;
+       * %s is its value. */
+      invalid (error, NULL, _("“exported_at” is not an ISO 8601 date and time (“%s”)"), exported_at);
       return NULL;
     }
 

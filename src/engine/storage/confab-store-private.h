@@ -33,6 +33,8 @@ gboolean      _confab_store_exec           (ConfabStore        *self,
 gboolean      _confab_store_step_done      (ConfabStore        *self,
                                             sqlite3_stmt       *stmt,
                                             GError            **error);
+/* The error for SQLite's @rc; @what says what was being done, already
+ * translated, such as “reading messages”. */
 GError       *_confab_store_error          (ConfabStore        *self,
                                             int                 rc,
                                             const char         *what);

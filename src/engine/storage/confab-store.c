@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -99,26 +100,50 @@ _confab_store_error (ConfabStore *self,
       (primary == SQLITE_IOERR && (system_errno == ENOSPC || system_errno == EFBIG || system_errno == EDQUOT)) ||
       (rc == SQLITE_IOERR_WRITE && system_errno == 0))
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FULL,
-                        "Could not save while %s: the disk is full or the file has reached its size limit (%s)",
+                        /* Translators: the first %s says what was being done,
+                         * such as “saving” or “reading messages” (translated
+                         * on their own); the second is the system's
+                         * explanation. */
+                        _("Could not save while %s: the disk is full or the file has reached its size limit (%s)"),
                         what, system_errno != 0 ? g_strerror (system_errno) : detail);
   if (primary == SQLITE_INTERRUPT)
-    return g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled while %s", what);
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                        /* Translators: %s says what was being done, such as
+                         * “reading messages” (translated on their own). */
+                        _("Cancelled while %s"), what);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_LOCKED,
-                        "The conversation database is locked by another program (while %s)", what);
+                        /* Translators: %s says what was being done, such as
+                         * “reading messages” (translated on their own). */
+                        _("The conversation database is locked by another program (while %s)"), what);
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_CORRUPT,
-                        "The conversation database %s is damaged (while %s: %s)",
+                        /* Translators: the first %s is a file name, the second
+                         * says what was being done, such as “reading messages”
+                         * (translated on their own), the third is SQLite's
+                         * explanation (in English). */
+                        _("The conversation database %s is damaged (while %s: %s)"),
                         self->path, what, detail);
   if (primary == SQLITE_READONLY)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_READ_ONLY,
-                        "The conversation database is open read-only (while %s)", what);
+                        /* Translators: %s says what was being done, such as
+                         * “reading messages” (translated on their own). */
+                        _("The conversation database is open read-only (while %s)"), what);
   if (system_errno != 0)
     return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED,
-                        "Database error while %s: %s (%s, code %d)", what, detail,
+                        /* Translators: the first %s says what was being done,
+                         * such as “reading messages” (translated on their
+                         * own); the second is SQLite's explanation (in
+                         * English), the third the system's; %d is SQLite's
+                         * error code. */
+                        _("Database error while %s: %s (%s, code %d)"), what, detail,
                         g_strerror (system_errno), rc);
   return g_error_new (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED,
-                      "Database error while %s: %s (code %d)", what, detail, rc);
+                      /* Translators: the first %s says what was being done,
+                       * such as “reading messages” (translated on their own);
+                       * the second is SQLite's explanation (in English); %d is
+                       * SQLite's error code. */
+                      _("Database error while %s: %s (code %d)"), what, detail, rc);
 }
 
 gboolean
@@ -129,8 +154,10 @@ _confab_store_check_writable (ConfabStore  *self,
     return TRUE;
 
   g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_READ_ONLY,
-               "Nothing can be saved: the conversation database is open read-only (%s)",
-               self->open_error != NULL ? self->open_error->message : "opened read-only");
+               /* Translators: %s says why, such as the error that made the
+                * database read-only. */
+               _("Nothing can be saved: the conversation database is open read-only (%s)"),
+               self->open_error != NULL ? self->open_error->message : _("opened read-only"));
   return FALSE;
 }
 
@@ -188,7 +215,8 @@ _confab_store_prepare (ConfabStore  *self,
   rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "preparing a query"));
+      /* Translators: completes “… while %s” in database errors */
+      g_propagate_error (error, _confab_store_error (self, rc, _("preparing a query")));
       return NULL;
     }
 
@@ -211,7 +239,8 @@ _confab_store_exec (ConfabStore  *self,
   sqlite3_free (message);
   if (rc != SQLITE_OK)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "updating the database"));
+      /* Translators: completes “… while %s” in database errors */
+      g_propagate_error (error, _confab_store_error (self, rc, _("updating the database")));
       return FALSE;
     }
   return TRUE;
@@ -227,7 +256,8 @@ _confab_store_step_done (ConfabStore   *self,
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "saving"));
+      /* Translators: completes “… while %s” in database errors */
+      g_propagate_error (error, _confab_store_error (self, rc, _("saving")));
       return FALSE;
     }
   return TRUE;
@@ -263,21 +293,35 @@ column_count (sqlite3_stmt *stmt,
 }
 
 /* Completes @task once @stmt (bound) ran: TRUE when it changed a row,
- * NOT_FOUND naming what was missing otherwise. */
+ * NOT_FOUND with the message @not_found otherwise. */
 static void
 return_if_changed (ConfabStore  *self,
                    GTask        *task,
                    sqlite3_stmt *stmt,
-                   const char   *what,
-                   gint64        id)
+                   const char   *not_found,
+                   ...) G_GNUC_PRINTF (4, 5);
+
+static void
+return_if_changed (ConfabStore  *self,
+                   GTask        *task,
+                   sqlite3_stmt *stmt,
+                   const char   *not_found,
+                   ...)
 {
   GError *error = NULL;
 
   if (!_confab_store_step_done (self, stmt, &error))
     g_task_return_error (task, error);
   else if (sqlite3_changes (self->db) == 0)
-    g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no %s %" G_GINT64_FORMAT, what, id);
+    {
+      g_autofree char *message = NULL;
+      va_list args;
+
+      va_start (args, not_found);
+      message = g_strdup_vprintf (not_found, args);
+      va_end (args);
+      g_task_return_error (task, g_error_new_literal (CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND, message));
+    }
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -404,7 +448,8 @@ read_user_version (ConfabStore  *self,
         return version;
     }
 
-  g_propagate_error (error, _confab_store_error (self, rc, "reading the database"));
+  /* Translators: completes “… while %s” in database errors */
+  g_propagate_error (error, _confab_store_error (self, rc, _("reading the database")));
   return -1;
 }
 
@@ -426,7 +471,8 @@ migrate (ConfabStore  *self,
       if (!_confab_store_exec (self, migrations[v], error))
         {
           _confab_store_exec (self, "ROLLBACK", NULL);
-          g_prefix_error (error, "Could not upgrade the database from version %" G_GINT64_FORMAT ": ", v);
+          /* Translators: this goes before the error itself. */
+          g_prefix_error (error, _("Could not upgrade the database from version %lld: "), (long long)v);
           return FALSE;
         }
     }
@@ -466,7 +512,8 @@ open_db (ConfabStore  *self,
   rc = sqlite3_open_v2 (filename, &self->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
   if (rc != SQLITE_OK)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "opening the database"));
+      /* Translators: completes “… while %s” in database errors */
+      g_propagate_error (error, _confab_store_error (self, rc, _("opening the database")));
       close_db (self);
       return FALSE;
     }
@@ -513,7 +560,9 @@ open_read_write (ConfabStore  *self,
     {
       int saved_errno = errno;
       g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED,
-                   "Could not create the folder %s: %s", dir, g_strerror (saved_errno));
+                   /* Translators: the first %s is a folder, the second the
+                    * system's explanation. */
+                   _("Could not create the folder %s: %s"), dir, g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -526,9 +575,12 @@ open_read_write (ConfabStore  *self,
   if (version > CONFAB_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NEWER_SCHEMA,
-                   "The conversation database %s was written by a newer version of Confab "
-                   "(schema %" G_GINT64_FORMAT ", this version knows %d); it is left as it is",
-                   self->path, version, CONFAB_STORE_SCHEMA_VERSION);
+                   /* Translators: %s is a file name; the numbers are the
+                    * database's schema version and the newest this version
+                    * of Confab knows. */
+                   _("The conversation database %s was written by a newer version of Confab "
+                     "(schema %lld, this version knows %d); it is left as it is"),
+                   self->path, (long long)version, CONFAB_STORE_SCHEMA_VERSION);
       goto fail;
     }
 
@@ -566,7 +618,7 @@ open_read_only (ConfabStore  *self,
 
   if (!g_file_test (self->path, G_FILE_TEST_EXISTS))
     {
-      g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED, "No database file");
+      g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED, _("No database file"));
       return FALSE;
     }
 
@@ -581,7 +633,7 @@ open_read_only (ConfabStore  *self,
       !_confab_store_exec (self, "SELECT count(*) FROM conversations", error))
     {
       if (version == 0 && error != NULL && *error == NULL)
-        g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_CORRUPT, "Empty database");
+        g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_CORRUPT, _("Empty database"));
       close_db (self);
       return FALSE;
     }
@@ -913,7 +965,8 @@ list_job (ConfabStore *self,
   sqlite3_reset (stmt);
 
   if (rc != SQLITE_DONE)
-    g_task_return_error (task, _confab_store_error (self, rc, "listing conversations"));
+    /* Translators: completes “… while %s” in database errors */
+    g_task_return_error (task, _confab_store_error (self, rc, _("listing conversations")));
   else
     g_task_return_pointer (task, g_steal_pointer (&conversations), (GDestroyNotify)g_ptr_array_unref);
 }
@@ -985,9 +1038,10 @@ _confab_store_read_conversation (ConfabStore  *self,
   sqlite3_reset (stmt);
   if (rc == SQLITE_DONE)
     g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                 "There is no conversation %" G_GINT64_FORMAT, conversation_id);
+                 _("There is no conversation %lld"), (long long)conversation_id);
   else
-    g_propagate_error (error, _confab_store_error (self, rc, "reading a conversation"));
+    /* Translators: completes “… while %s” in database errors */
+    g_propagate_error (error, _confab_store_error (self, rc, _("reading a conversation")));
   return NULL;
 }
 
@@ -1154,7 +1208,8 @@ update_conversation_job (ConfabStore *self,
   bind_text_or_null (stmt, 6, confab_conversation_get_model (conversation));
   bind_text_or_null (stmt, 7, confab_conversation_get_system_prompt (conversation));
 
-  return_if_changed (self, task, stmt, "conversation", confab_conversation_get_id (conversation));
+  return_if_changed (self, task, stmt, _("There is no conversation %lld"),
+                     (long long)confab_conversation_get_id (conversation));
 }
 
 /**
@@ -1203,7 +1258,7 @@ delete_conversation_job (ConfabStore *self,
     }
 
   sqlite3_bind_int64 (stmt, 1, *(gint64 *)data);
-  return_if_changed (self, task, stmt, "conversation", *(gint64 *)data);
+  return_if_changed (self, task, stmt, _("There is no conversation %lld"), (long long)*(gint64 *)data);
 }
 
 /**
@@ -1265,7 +1320,8 @@ read_tool_calls (ConfabStore    *self,
 
   if (rc != SQLITE_DONE)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "reading tool calls"));
+      /* Translators: completes “… while %s” in database errors */
+      g_propagate_error (error, _confab_store_error (self, rc, _("reading tool calls")));
       return FALSE;
     }
   return TRUE;
@@ -1342,7 +1398,8 @@ _confab_store_read_branch (ConfabStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      g_propagate_error (error, _confab_store_error (self, rc, "reading messages"));
+      /* Translators: completes “… while %s” in database errors */
+      g_propagate_error (error, _confab_store_error (self, rc, _("reading messages")));
       return NULL;
     }
 
@@ -1435,9 +1492,9 @@ _confab_store_insert_message (ConfabStore    *self,
       sqlite3_reset (stmt);
       if (rc == SQLITE_DONE)
         g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                     "There is no conversation %" G_GINT64_FORMAT, conversation_id);
+                     _("There is no conversation %lld"), (long long)conversation_id);
       else
-        g_propagate_error (error, _confab_store_error (self, rc, "reading a conversation"));
+        g_propagate_error (error, _confab_store_error (self, rc, _("reading a conversation")));
       return 0;
     }
 
@@ -1464,10 +1521,13 @@ _confab_store_insert_message (ConfabStore    *self,
         {
           if (rc == SQLITE_DONE)
             g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                         "There is no message %" G_GINT64_FORMAT " in conversation %" G_GINT64_FORMAT,
-                         parent_id, conversation_id);
+                         /* Translators: the numbers are a message id and a
+                          * conversation id. */
+                         _("There is no message %lld in conversation %lld"),
+                         (long long)parent_id, (long long)conversation_id);
           else
-            g_propagate_error (error, _confab_store_error (self, rc, "reading a message"));
+            /* Translators: completes “… while %s” in database errors */
+            g_propagate_error (error, _confab_store_error (self, rc, _("reading a message")));
           return 0;
         }
     }
@@ -1678,7 +1738,7 @@ append_job (ConfabStore *self,
   sqlite3_bind_text (stmt, 2, append->text != NULL ? append->text : "", -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, append->reasoning != NULL ? append->reasoning : "", -1, SQLITE_STATIC);
 
-  return_if_changed (self, task, stmt, "message", append->message_id);
+  return_if_changed (self, task, stmt, _("There is no message %lld"), (long long)append->message_id);
 }
 
 /**
@@ -1765,7 +1825,7 @@ finish_message_job (ConfabStore *self,
   if (sqlite3_changes (self->db) == 0)
     {
       g_set_error (&error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                   "There is no message %" G_GINT64_FORMAT, id);
+                   _("There is no message %lld"), (long long)id);
       goto fail;
     }
 
@@ -1870,10 +1930,11 @@ list_siblings_job (ConfabStore *self,
   sqlite3_reset (stmt);
 
   if (rc != SQLITE_DONE)
-    g_task_return_error (task, _confab_store_error (self, rc, "reading branches"));
+    /* Translators: completes “… while %s” in database errors */
+    g_task_return_error (task, _confab_store_error (self, rc, _("reading branches")));
   else if (ids->len == 0)
     g_task_return_new_error (task, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND,
-                             "There is no message %" G_GINT64_FORMAT, *(gint64 *)data);
+                             _("There is no message %lld"), (long long)*(gint64 *)data);
   else
     g_task_return_pointer (task, g_steal_pointer (&ids), (GDestroyNotify)g_array_unref);
 }
@@ -1939,7 +2000,7 @@ switch_branch_job (ConfabStore *self,
     }
 
   sqlite3_bind_int64 (stmt, 1, *(gint64 *)data);
-  return_if_changed (self, task, stmt, "message", *(gint64 *)data);
+  return_if_changed (self, task, stmt, _("There is no message %lld"), (long long)*(gint64 *)data);
 }
 
 /**
@@ -2073,7 +2134,8 @@ search_job (ConfabStore *self,
   sqlite3_reset (stmt);
 
   if (rc != SQLITE_DONE)
-    g_task_return_error (task, _confab_store_error (self, rc, "searching"));
+    /* Translators: completes “… while %s” in database errors */
+    g_task_return_error (task, _confab_store_error (self, rc, _("searching")));
   else
     g_task_return_pointer (task, g_steal_pointer (&hits), (GDestroyNotify)g_ptr_array_unref);
 }
