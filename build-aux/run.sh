@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds Confab (installing the Debian packages it needs) and launches it.
-# Arguments are passed on to the program.
+# Arguments are passed on to the app.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,9 +10,5 @@ if [ ! -f _build/build.ninja ]; then
 fi
 meson compile -C _build
 
-# The window arrives with the chat-window issue; until then the headless
-# client is the app.
-if [ $# -eq 0 ]; then
-  set -- --help
-fi
-exec ./_build/src/cli/confab-cli "$@"
+# Run from the build tree: the settings schema compiled there.
+GSETTINGS_SCHEMA_DIR="$PWD/_build/data" exec ./_build/src/confab "$@"

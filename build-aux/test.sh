@@ -26,7 +26,7 @@ run_tests () {
   tmp=$(mktemp -d)
   mkdir -m 700 "$tmp/runtime"
   XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache" \
-  XDG_RUNTIME_DIR="$tmp/runtime" CONFAB_REQUIRE_KEYRING=1 \
+  XDG_RUNTIME_DIR="$tmp/runtime" CONFAB_REQUIRE_KEYRING=1 CONFAB_REQUIRE_DISPLAY=1 \
     xvfb-run -a -s '-screen 0 1280x800x24' \
     dbus-run-session -- sh -c '
       printf ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&

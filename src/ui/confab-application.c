@@ -1,0 +1,214 @@
+/* confab-application.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <gtksourceview/gtksource.h>
+
+#include "confab-application.h"
+#include "confab-resources.h"
+#include "confab-window.h"
+
+/* The application opens the conversation store on its worker thread at
+ * start-up; windows appear at once and fill in when it is ready. */
+struct _ConfabApplication
+{
+  AdwApplication  parent_instance;
+
+  ConfabStore    *store;
+  GError         *store_error;
+  char           *store_path;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabApplication, confab_application, ADW_TYPE_APPLICATION)
+
+static void
+store_ready_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(ConfabApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GList *windows;
+
+  self->store = confab_store_new_finish (result, &error);
+  if (self->store == NULL)
+    self->store_error = g_steal_pointer (&error);
+
+  windows = gtk_application_get_windows (GTK_APPLICATION (self));
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (CONFAB_IS_WINDOW (l->data))
+      confab_window_set_store (l->data, self->store,
+                               self->store != NULL ? confab_store_get_open_error (self->store)
+                                                   : self->store_error);
+
+  g_application_release (G_APPLICATION (self));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer      user_data)
+{
+  static const char *developers[] = { "The Confab developers", NULL };
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  adw_show_about_window (window,
+                         "application-name", _("Confab"),
+                         "application-icon", APP_ID,
+                         "developer-name", _("The Confab developers"),
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Chat with language models and let them act as agents"),
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "developers", developers,
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer      user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static const GActionEntry app_actions[] = {
+  { "about", about_action },
+  { "quit", quit_action },
+};
+
+static void
+confab_application_activate (GApplication *app)
+{
+  ConfabApplication *self = CONFAB_APPLICATION (app);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window == NULL)
+    {
+      window = GTK_WINDOW (confab_window_new (self));
+      if (self->store != NULL || self->store_error != NULL)
+        confab_window_set_store (CONFAB_WINDOW (window), self->store,
+                                 self->store != NULL ? confab_store_get_open_error (self->store)
+                                                     : self->store_error);
+    }
+
+  gtk_window_present (window);
+}
+
+static void
+confab_application_startup (GApplication *app)
+{
+  ConfabApplication *self = CONFAB_APPLICATION (app);
+  static const struct {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "win.new-chat", { "<Control>n", NULL } },
+    { "win.focus-composer", { "<Control>l", NULL } },
+    { "win.search", { "<Control>k", NULL } },
+    { "win.previous-conversation", { "<Control>Page_Up", "<Alt>Up", NULL } },
+    { "win.next-conversation", { "<Control>Page_Down", "<Alt>Down", NULL } },
+    { "win.copy-last-reply", { "<Control><Shift>c", NULL } },
+    { "win.rename", { "F2", NULL } },
+  };
+
+  /* A static library may drop its resources unless they are registered. */
+  g_resources_register (confab_get_resource ());
+
+  G_APPLICATION_CLASS (confab_application_parent_class)->startup (app);
+
+  gtk_source_init ();
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action, accels[i].accels);
+
+  /* Opening runs on the store's worker thread: the window shows at once. */
+  g_application_hold (app);
+  confab_store_new_async (self->store_path, NULL, store_ready_cb, g_object_ref (self));
+}
+
+static void
+confab_application_shutdown (GApplication *app)
+{
+  ConfabApplication *self = CONFAB_APPLICATION (app);
+
+  G_APPLICATION_CLASS (confab_application_parent_class)->shutdown (app);
+
+  g_clear_object (&self->store);
+}
+
+static void
+confab_application_finalize (GObject *object)
+{
+  ConfabApplication *self = (ConfabApplication *)object;
+
+  g_clear_object (&self->store);
+  g_clear_error (&self->store_error);
+  g_clear_pointer (&self->store_path, g_free);
+
+  G_OBJECT_CLASS (confab_application_parent_class)->finalize (object);
+}
+
+static void
+confab_application_class_init (ConfabApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = confab_application_finalize;
+  app_class->activate = confab_application_activate;
+  app_class->startup = confab_application_startup;
+  app_class->shutdown = confab_application_shutdown;
+}
+
+static void
+confab_application_init (ConfabApplication *self)
+{
+}
+
+ConfabApplication *
+confab_application_new (void)
+{
+  return g_object_new (CONFAB_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/io/github/confab/Confab",
+                       NULL);
+}
+
+/**
+ * confab_application_get_store:
+ *
+ * Returns: (transfer none) (nullable): the conversation store, or %NULL
+ *   while it opens.
+ */
+ConfabStore *
+confab_application_get_store (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+  return self->store;
+}
+
+/**
+ * confab_application_set_store_path:
+ * @path: (nullable): the conversation database; %NULL for the default
+ *
+ * For tests: where the store is, set before the application starts.
+ */
+void
+confab_application_set_store_path (ConfabApplication *self,
+                                   const char        *path)
+{
+  g_return_if_fail (CONFAB_IS_APPLICATION (self));
+  g_return_if_fail (self->store == NULL);
+
+  g_free (self->store_path);
+  self->store_path = g_strdup (path);
+}

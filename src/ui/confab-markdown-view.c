@@ -1,0 +1,895 @@
+/* confab-markdown-view.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <adwaita.h>
+#include <gtksourceview/gtksource.h>
+
+#include "confab-markdown-parser-private.h"
+#include "confab-markdown-view.h"
+
+/* How a streamed reply stays cheap to show:
+ *
+ * The source text only grows. Everything before `tail_start` has been
+ * rendered for good: those top-level blocks are final and their widgets
+ * are never looked at again. The tail, from `tail_start` on, is the last
+ * block or few, which may still be growing; it is kept as a tree of
+ * ConfabMdNode next to its widgets.
+ *
+ * Appending only adds bytes and asks for one tick of the frame clock. The
+ * tick (or a flush) lets the splitter read the new complete lines and
+ * propose a later boundary; md4c parses the tail, split at that boundary
+ * if a second parse of the whole tail agrees; the new tree is compared
+ * with the old one block by block. Equal blocks keep their widgets, a
+ * growing paragraph gets new markup in its label, a growing code block
+ * gets only its new text inserted into its GtkSourceBuffer, anything else
+ * is rebuilt. Blocks before the boundary are then frozen.
+ *
+ * So the work per frame is proportional to the last block plus what
+ * arrived, never to the whole reply.
+ */
+struct _ConfabMarkdownView
+{
+  GtkWidget         parent_instance;
+
+  GtkWidget        *box;
+  GString          *text;
+  gsize             valid_len;    /* the prefix of text that is complete UTF-8 */
+  gsize             rendered_len; /* how much of that is on screen */
+  gsize             tail_start;   /* start of the blocks that may still change */
+  gsize             rejected;     /* a boundary md4c disagreed with */
+  ConfabMdSplitter  splitter;
+  GPtrArray        *tail;         /* ConfabMdNode, the blocks from tail_start on */
+  guint             tick_id;
+  guint             n_renders;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
+
+#define BLOCK_SPACING 12
+#define TIGHT_SPACING 4
+
+/* Helpers */
+
+/* Fence info strings as models write them, mapped to GtkSourceView ids;
+ * the first one the language manager knows wins. */
+static const struct
+{
+  const char *alias;
+  const char *ids[3];
+} language_aliases[] = {
+  { "js", { "js", "javascript", NULL } },
+  { "javascript", { "js", "javascript", NULL } },
+  { "node", { "js", "javascript", NULL } },
+  { "mjs", { "js", "javascript", NULL } },
+  { "ts", { "typescript", NULL } },
+  { "tsx", { "typescript-jsx", "typescript", NULL } },
+  { "py", { "python3", "python", NULL } },
+  { "python", { "python3", "python", NULL } },
+  { "python3", { "python3", "python", NULL } },
+  { "sh", { "sh", NULL } },
+  { "bash", { "sh", NULL } },
+  { "shell", { "sh", NULL } },
+  { "zsh", { "sh", NULL } },
+  { "console", { "sh", NULL } },
+  { "shell-session", { "sh", NULL } },
+  { "c++", { "cpp", NULL } },
+  { "cpp", { "cpp", NULL } },
+  { "cxx", { "cpp", NULL } },
+  { "cc", { "cpp", NULL } },
+  { "hpp", { "cpphdr", "cpp", NULL } },
+  { "h", { "chdr", "c", NULL } },
+  { "rs", { "rust", NULL } },
+  { "yml", { "yaml", NULL } },
+  { "md", { "markdown", NULL } },
+  { "html", { "html", NULL } },
+  { "htm", { "html", NULL } },
+  { "json", { "json", NULL } },
+  { "jsonc", { "json", NULL } },
+  { "golang", { "go", NULL } },
+  { "rb", { "ruby", NULL } },
+  { "kt", { "kotlin", NULL } },
+  { "cs", { "c-sharp", NULL } },
+  { "csharp", { "c-sharp", NULL } },
+  { "c#", { "c-sharp", NULL } },
+  { "fs", { "fsharp", NULL } },
+  { "ps1", { "powershell", NULL } },
+  { "pwsh", { "powershell", NULL } },
+  { "dockerfile", { "docker", NULL } },
+  { "make", { "makefile", NULL } },
+  { "mk", { "makefile", NULL } },
+  { "tex", { "latex", NULL } },
+  { "diff", { "diff", NULL } },
+  { "patch", { "diff", NULL } },
+  { "objective-c", { "objc", NULL } },
+  { "hs", { "haskell", NULL } },
+  { "pl", { "perl", NULL } },
+  { "toml", { "toml", NULL } },
+  { "ini", { "ini", NULL } },
+  { "xml", { "xml", NULL } },
+  { "svg", { "xml", NULL } },
+  { "sql", { "sql", NULL } },
+  { "vue", { "html", NULL } },
+};
+
+/* The GtkSourceView language for a fence's info word: alias table, then
+ * the id itself, then the word as a file extension. NULL for plain text. */
+static GtkSourceLanguage *
+lookup_language (const char *lang)
+{
+  GtkSourceLanguageManager *manager = gtk_source_language_manager_get_default ();
+  GtkSourceLanguage *language = NULL;
+  g_autofree char *word = NULL;
+  g_autofree char *filename = NULL;
+
+  if (lang == NULL || lang[0] == '\0')
+    return NULL;
+
+  /* "{.python}" and ".py" are seen in the wild too. */
+  word = g_ascii_strdown (lang + strspn (lang, "{."), -1);
+  word[strcspn (word, "{}, ")] = '\0';
+  if (word[0] == '\0')
+    return NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (language_aliases); i++)
+    if (strcmp (language_aliases[i].alias, word) == 0)
+      for (guint j = 0; language_aliases[i].ids[j] != NULL; j++)
+        if ((language = gtk_source_language_manager_get_language (manager, language_aliases[i].ids[j])))
+          return language;
+
+  if ((language = gtk_source_language_manager_get_language (manager, word)))
+    return language;
+
+  filename = g_strconcat ("file.", word, NULL);
+  return gtk_source_language_manager_guess_language (manager, filename, NULL);
+}
+
+static void
+update_style_scheme (GtkSourceBuffer *buffer)
+{
+  GtkSourceStyleSchemeManager *schemes = gtk_source_style_scheme_manager_get_default ();
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  GtkSourceStyleScheme *scheme;
+
+  scheme = gtk_source_style_scheme_manager_get_scheme (schemes, dark ? "Adwaita-dark" : "Adwaita");
+  if (scheme != NULL && scheme != gtk_source_buffer_get_style_scheme (buffer))
+    gtk_source_buffer_set_style_scheme (buffer, scheme);
+}
+
+/* Callbacks */
+
+static void
+dark_changed_cb (AdwStyleManager *style_manager,
+                 GParamSpec      *pspec,
+                 GtkSourceBuffer *buffer)
+{
+  update_style_scheme (buffer);
+}
+
+static void
+copy_clicked_cb (GtkButton     *button,
+                 GtkTextBuffer *buffer)
+{
+  GtkTextIter start, end;
+  g_autofree char *code = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  code = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (button)), code);
+}
+
+/* Model output is not trusted to open anything but web pages and mail.
+ * Returning FALSE lets GtkLabel's default handler open the link. */
+static gboolean
+activate_link_cb (GtkLabel   *label,
+                  const char *uri,
+                  gpointer    user_data)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (uri);
+
+  if (scheme != NULL &&
+      (g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0 ||
+       g_ascii_strcasecmp (scheme, "mailto") == 0))
+    return FALSE;
+
+  g_debug ("Not opening link %s from a reply", uri);
+  return TRUE;
+}
+
+/* Building widgets */
+
+static GtkWidget *
+text_label_new (GtkAccessibleRole role)
+{
+  GtkWidget *label = g_object_new (GTK_TYPE_LABEL,
+                                   "accessible-role", role,
+                                   "use-markup", TRUE,
+                                   "wrap", TRUE,
+                                   "wrap-mode", PANGO_WRAP_WORD_CHAR,
+                                   "selectable", TRUE,
+                                   "xalign", 0.0f,
+                                   "yalign", 0.0f,
+                                   "valign", GTK_ALIGN_START,
+                                   NULL);
+
+  g_signal_connect (label, "activate-link", G_CALLBACK (activate_link_cb), NULL);
+  return label;
+}
+
+static void
+set_code_language (GtkWidget         *code_block,
+                   GtkSourceBuffer   *buffer,
+                   const char        *lang)
+{
+  GtkSourceLanguage *language = lookup_language (lang);
+  GtkWidget *header = gtk_widget_get_first_child (code_block);
+  GtkLabel *title = GTK_LABEL (gtk_widget_get_first_child (header));
+
+  gtk_source_buffer_set_language (buffer, language);
+  gtk_source_buffer_set_highlight_syntax (buffer, language != NULL);
+
+  if (language != NULL)
+    gtk_label_set_text (title, gtk_source_language_get_name (language));
+  else if (lang != NULL && lang[0] != '\0')
+    gtk_label_set_text (title, lang);
+  else
+    gtk_label_set_text (title, _("Text"));
+}
+
+/* A header with the language and a copy button over a GtkSourceView that
+ * scrolls sideways and is always as tall as its code. */
+static GtkWidget *
+code_block_new (ConfabMdNode *node)
+{
+  GtkWidget *block = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *title = gtk_label_new (NULL);
+  GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  g_autoptr(GtkSourceBuffer) buffer = gtk_source_buffer_new (NULL);
+  GtkWidget *view = gtk_source_view_new_with_buffer (buffer);
+
+  gtk_widget_add_css_class (block, "code-block");
+  gtk_widget_set_overflow (block, GTK_OVERFLOW_HIDDEN);
+
+  gtk_widget_add_css_class (header, "code-header");
+  gtk_label_set_xalign (GTK_LABEL (title), 0.0f);
+  gtk_widget_set_hexpand (title, TRUE);
+  gtk_widget_add_css_class (title, "dim-label");
+  gtk_box_append (GTK_BOX (header), title);
+
+  gtk_widget_add_css_class (copy, "flat");
+  gtk_widget_set_tooltip_text (copy, _("Copy code"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (copy),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Copy code"),
+                                  -1);
+  g_signal_connect_object (copy, "clicked", G_CALLBACK (copy_clicked_cb), buffer, 0);
+  gtk_box_append (GTK_BOX (header), copy);
+  gtk_box_append (GTK_BOX (block), header);
+
+  gtk_text_buffer_set_enable_undo (GTK_TEXT_BUFFER (buffer), FALSE);
+  gtk_source_buffer_set_highlight_matching_brackets (buffer, FALSE);
+  gtk_text_buffer_set_text (GTK_TEXT_BUFFER (buffer), node->text != NULL ? node->text : "", -1);
+  update_style_scheme (buffer);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (dark_changed_cb), buffer, 0);
+
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_cursor_visible (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_monospace (GTK_TEXT_VIEW (view), TRUE);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_NONE);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 8);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 8);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 10);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 10);
+
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller),
+                                  GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), view);
+  gtk_box_append (GTK_BOX (block), scroller);
+
+  set_code_language (block, buffer, node->lang);
+  node->container = view;
+
+  return block;
+}
+
+static GtkWidget *
+table_cell_new (ConfabMdNode *cell)
+{
+  GtkWidget *label = text_label_new (cell->header ? GTK_ACCESSIBLE_ROLE_COLUMN_HEADER
+                                                  : GTK_ACCESSIBLE_ROLE_CELL);
+
+  gtk_label_set_markup (GTK_LABEL (label), cell->text != NULL ? cell->text : "");
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+  if (cell->align == CONFAB_MD_ALIGN_CENTER)
+    gtk_label_set_xalign (GTK_LABEL (label), 0.5f);
+  else if (cell->align == CONFAB_MD_ALIGN_RIGHT)
+    gtk_label_set_xalign (GTK_LABEL (label), 1.0f);
+  cell->widget = label;
+
+  return label;
+}
+
+static void
+attach_row (GtkGrid      *grid,
+            ConfabMdNode *row,
+            guint         index)
+{
+  for (guint col = 0; row->children != NULL && col < row->children->len; col++)
+    gtk_grid_attach (grid, table_cell_new (g_ptr_array_index (row->children, col)),
+                     (int)col, (int)index, 1, 1);
+}
+
+static void
+detach_cells (GtkGrid   *grid,
+              GPtrArray *cells,
+              guint      from)
+{
+  for (guint col = from; cells != NULL && col < cells->len; col++)
+    gtk_grid_remove (grid, ((ConfabMdNode *)g_ptr_array_index (cells, col))->widget);
+  if (cells != NULL && from < cells->len)
+    g_ptr_array_remove_range (cells, from, cells->len - from);
+}
+
+static GtkWidget *
+table_new (ConfabMdNode *node)
+{
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *grid = gtk_grid_new ();
+
+  gtk_widget_add_css_class (grid, "markdown-table");
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
+
+  for (guint row = 0; row < node->children->len; row++)
+    attach_row (GTK_GRID (grid), g_ptr_array_index (node->children, row), row);
+
+  /* Wide tables scroll sideways instead of widening the chat. */
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller),
+                                  GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), grid);
+  node->container = grid;
+
+  return scroller;
+}
+
+/* A table grows a row at a time: keep the cells that did not change. */
+static void
+update_table (ConfabMdNode *old,
+              ConfabMdNode *fresh)
+{
+  GtkGrid *grid = old->container;
+  guint row;
+
+  for (row = 0; row < fresh->children->len; row++)
+    {
+      ConfabMdNode *fresh_row = g_ptr_array_index (fresh->children, row);
+      ConfabMdNode *old_row = row < old->children->len ? g_ptr_array_index (old->children, row) : NULL;
+
+      if (old_row == NULL)
+        {
+          attach_row (grid, fresh_row, row);
+          g_ptr_array_add (old->children, fresh_row);
+          fresh->children->pdata[row] = NULL;
+          continue;
+        }
+
+      if (_confab_md_node_equal (old_row, fresh_row))
+        continue;
+
+      for (guint col = 0; fresh_row->children != NULL && col < fresh_row->children->len; col++)
+        {
+          ConfabMdNode *fresh_cell = g_ptr_array_index (fresh_row->children, col);
+          ConfabMdNode *old_cell = col < old_row->children->len
+                                   ? g_ptr_array_index (old_row->children, col) : NULL;
+
+          if (old_cell != NULL && _confab_md_node_equal (old_cell, fresh_cell))
+            continue;
+
+          if (old_cell != NULL)
+            gtk_grid_remove (grid, old_cell->widget);
+          gtk_grid_attach (grid, table_cell_new (fresh_cell), (int)col, (int)row, 1, 1);
+
+          /* Swap, so that the replaced cell is freed with the leftovers. */
+          if (old_cell != NULL)
+            old_row->children->pdata[col] = fresh_cell;
+          else
+            g_ptr_array_add (old_row->children, fresh_cell);
+          fresh_row->children->pdata[col] = old_cell;
+        }
+
+      detach_cells (grid, old_row->children, fresh_row->children->len);
+      old_row->header = fresh_row->header;
+    }
+
+  for (guint extra = row; extra < old->children->len; extra++)
+    detach_cells (grid, ((ConfabMdNode *)g_ptr_array_index (old->children, extra))->children, 0);
+  if (row < old->children->len)
+    g_ptr_array_remove_range (old->children, row, old->children->len - row);
+}
+
+static void build_children (ConfabMdNode *node);
+
+/* Builds the widget for @node and its children, and records them in the
+ * nodes. */
+static GtkWidget *
+build_node (ConfabMdNode *node)
+{
+  GtkWidget *widget = NULL;
+
+  switch (node->kind)
+    {
+    case CONFAB_MD_PARAGRAPH:
+      widget = text_label_new (GTK_ACCESSIBLE_ROLE_LABEL);
+      gtk_label_set_markup (GTK_LABEL (widget), node->text != NULL ? node->text : "");
+      break;
+
+    case CONFAB_MD_HEADING:
+      {
+        static const char *const classes[] = { "title-1", "title-2", "title-3", "title-4", "heading", "heading" };
+
+        widget = text_label_new (GTK_ACCESSIBLE_ROLE_HEADING);
+        gtk_label_set_markup (GTK_LABEL (widget), node->text != NULL ? node->text : "");
+        gtk_widget_add_css_class (widget, classes[CLAMP (node->level, 1, 6) - 1]);
+        gtk_accessible_update_property (GTK_ACCESSIBLE (widget),
+                                        GTK_ACCESSIBLE_PROPERTY_LEVEL, (int)node->level,
+                                        -1);
+      }
+      break;
+
+    case CONFAB_MD_QUOTE:
+      widget = gtk_box_new (GTK_ORIENTATION_VERTICAL, BLOCK_SPACING);
+      gtk_widget_add_css_class (widget, "quote");
+      gtk_widget_set_margin_start (widget, 6);
+      node->container = widget;
+      break;
+
+    case CONFAB_MD_LIST:
+      widget = gtk_box_new (GTK_ORIENTATION_VERTICAL, node->tight ? TIGHT_SPACING : BLOCK_SPACING);
+      gtk_widget_add_css_class (widget, "markdown-list");
+      node->container = widget;
+      break;
+
+    case CONFAB_MD_ITEM:
+      {
+        GtkWidget *marker = gtk_label_new (node->text);
+        GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, TIGHT_SPACING);
+
+        widget = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+        gtk_widget_add_css_class (widget, "list-item");
+
+        /* Right-aligned in three characters' width, so "9." and "10." line up. */
+        gtk_label_set_width_chars (GTK_LABEL (marker), 3);
+        gtk_label_set_xalign (GTK_LABEL (marker), 1.0f);
+        gtk_widget_set_valign (marker, GTK_ALIGN_START);
+        gtk_widget_add_css_class (marker, "list-marker");
+        gtk_widget_add_css_class (marker, "numeric");
+        gtk_box_append (GTK_BOX (widget), marker);
+
+        gtk_widget_set_hexpand (content, TRUE);
+        gtk_box_append (GTK_BOX (widget), content);
+        node->container = content;
+      }
+      break;
+
+    case CONFAB_MD_RULE:
+      widget = gtk_separator_new (GTK_ORIENTATION_HORIZONTAL);
+      gtk_widget_set_margin_top (widget, 6);
+      gtk_widget_set_margin_bottom (widget, 6);
+      break;
+
+    case CONFAB_MD_CODE:
+      widget = code_block_new (node);
+      break;
+
+    case CONFAB_MD_TABLE:
+      widget = table_new (node);
+      break;
+
+    case CONFAB_MD_ROW:
+    case CONFAB_MD_CELL:
+    default:
+      g_assert_not_reached ();
+    }
+
+  node->widget = widget;
+  if (node->kind == CONFAB_MD_QUOTE || node->kind == CONFAB_MD_LIST || node->kind == CONFAB_MD_ITEM)
+    build_children (node);
+
+  return widget;
+}
+
+static void
+build_children (ConfabMdNode *node)
+{
+  for (guint i = 0; node->children != NULL && i < node->children->len; i++)
+    gtk_box_append (GTK_BOX (node->container), build_node (g_ptr_array_index (node->children, i)));
+}
+
+/* Updating */
+
+static guint sync_blocks (GtkBox    *container,
+                          GPtrArray *old_blocks,
+                          GPtrArray *new_blocks);
+
+static void
+take_text (ConfabMdNode *old,
+           ConfabMdNode *fresh)
+{
+  g_free (old->text);
+  old->text = g_steal_pointer (&fresh->text);
+}
+
+/* Brings @old and its widgets in line with @fresh without rebuilding
+ * them, where that is cheap; FALSE if it has to be rebuilt. */
+static gboolean
+update_node (ConfabMdNode *old,
+             ConfabMdNode *fresh)
+{
+  if (old->kind != fresh->kind)
+    return FALSE;
+
+  switch (old->kind)
+    {
+    case CONFAB_MD_PARAGRAPH:
+    case CONFAB_MD_HEADING:
+      if (old->level != fresh->level)
+        return FALSE;
+      gtk_label_set_markup (GTK_LABEL (old->widget), fresh->text != NULL ? fresh->text : "");
+      take_text (old, fresh);
+      return TRUE;
+
+    case CONFAB_MD_CODE:
+      {
+        GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (old->container));
+        const char *text = fresh->text != NULL ? fresh->text : "";
+        gsize old_len = old->text != NULL ? strlen (old->text) : 0;
+
+        if (g_strcmp0 (old->lang, fresh->lang) != 0)
+          {
+            set_code_language (old->widget, GTK_SOURCE_BUFFER (buffer), fresh->lang);
+            g_free (old->lang);
+            old->lang = g_steal_pointer (&fresh->lang);
+          }
+
+        /* The usual case while a fence streams: only new code at the end,
+         * inserted without touching what is highlighted already. */
+        if (old_len > 0 && strncmp (text, old->text, old_len) == 0)
+          {
+            GtkTextIter end;
+
+            gtk_text_buffer_get_end_iter (buffer, &end);
+            gtk_text_buffer_insert (buffer, &end, text + old_len, -1);
+          }
+        else
+          gtk_text_buffer_set_text (buffer, text, -1);
+
+        take_text (old, fresh);
+      }
+      return TRUE;
+
+    case CONFAB_MD_QUOTE:
+      sync_blocks (GTK_BOX (old->container), old->children, fresh->children);
+      return TRUE;
+
+    case CONFAB_MD_LIST:
+      if (old->ordered != fresh->ordered || old->start != fresh->start ||
+          old->level != fresh->level)
+        return FALSE;
+      if (old->tight != fresh->tight)
+        {
+          gtk_box_set_spacing (GTK_BOX (old->widget), fresh->tight ? TIGHT_SPACING : BLOCK_SPACING);
+          old->tight = fresh->tight;
+        }
+      sync_blocks (GTK_BOX (old->container), old->children, fresh->children);
+      return TRUE;
+
+    case CONFAB_MD_ITEM:
+      if (g_strcmp0 (old->text, fresh->text) != 0)
+        {
+          gtk_label_set_text (GTK_LABEL (gtk_widget_get_first_child (old->widget)), fresh->text);
+          take_text (old, fresh);
+        }
+      sync_blocks (GTK_BOX (old->container), old->children, fresh->children);
+      return TRUE;
+
+    case CONFAB_MD_TABLE:
+      update_table (old, fresh);
+      return TRUE;
+
+    case CONFAB_MD_RULE:
+    case CONFAB_MD_ROW:
+    case CONFAB_MD_CELL:
+    default:
+      return FALSE;
+    }
+}
+
+/* Makes @old_blocks, whose widgets are the last children of @container,
+ * show @new_blocks: equal blocks are kept, others updated or replaced.
+ * Afterwards @old_blocks holds the current nodes and @new_blocks the
+ * leftovers to free. Returns how many blocks were built or changed. */
+static guint
+sync_blocks (GtkBox    *container,
+             GPtrArray *old_blocks,
+             GPtrArray *new_blocks)
+{
+  guint changed = 0;
+  guint i;
+
+  for (i = 0; i < new_blocks->len; i++)
+    {
+      ConfabMdNode *fresh = g_ptr_array_index (new_blocks, i);
+      ConfabMdNode *old = i < old_blocks->len ? g_ptr_array_index (old_blocks, i) : NULL;
+
+      if (old != NULL && _confab_md_node_equal (old, fresh))
+        continue;
+
+      changed++;
+
+      if (old != NULL && update_node (old, fresh))
+        continue;
+
+      build_node (fresh);
+      if (old != NULL)
+        {
+          gtk_box_insert_child_after (container, fresh->widget, old->widget);
+          gtk_box_remove (container, old->widget);
+          /* Swap, so that the replaced node is freed with the leftovers. */
+          old_blocks->pdata[i] = fresh;
+          new_blocks->pdata[i] = old;
+        }
+      else
+        {
+          gtk_box_append (container, fresh->widget);
+          g_ptr_array_add (old_blocks, fresh);
+          new_blocks->pdata[i] = NULL;
+        }
+    }
+
+  for (guint j = i; j < old_blocks->len; j++)
+    gtk_box_remove (container, ((ConfabMdNode *)g_ptr_array_index (old_blocks, j))->widget);
+  if (i < old_blocks->len)
+    g_ptr_array_remove_range (old_blocks, i, old_blocks->len - i);
+
+  return changed;
+}
+
+static void
+remove_tick (ConfabMarkdownView *self)
+{
+  if (self->tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
+}
+
+static void
+render_pending (ConfabMarkdownView *self)
+{
+  g_autoptr(GPtrArray) blocks = NULL;
+  const char *tail;
+  gsize boundary;
+  guint n_final = 0;
+
+  remove_tick (self);
+
+  if (self->rendered_len == self->valid_len)
+    return;
+
+  boundary = _confab_md_splitter_feed (&self->splitter, self->text->str, self->valid_len);
+  tail = self->text->str + self->tail_start;
+
+  if (boundary > self->tail_start && boundary != self->rejected)
+    {
+      /* Freeze the blocks before the boundary only if md4c agrees that
+       * they end there. */
+      if (_confab_md_parse_split (tail, self->valid_len - self->tail_start,
+                                  boundary - self->tail_start, &blocks, &n_final))
+        self->tail_start = boundary;
+      else
+        {
+          g_debug ("Markdown block boundary at %" G_GSIZE_FORMAT " rejected", boundary);
+          self->rejected = boundary;
+        }
+    }
+  else
+    blocks = _confab_md_parse (tail, self->valid_len - self->tail_start);
+
+  self->n_renders += sync_blocks (GTK_BOX (self->box), self->tail, blocks);
+
+  /* Final blocks leave the tail; their widgets stay as they are. */
+  if (n_final > 0)
+    g_ptr_array_remove_range (self->tail, 0, MIN (n_final, self->tail->len));
+
+  self->rendered_len = self->valid_len;
+}
+
+static gboolean
+tick_cb (GtkWidget     *widget,
+         GdkFrameClock *frame_clock,
+         gpointer       user_data)
+{
+  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
+
+  self->tick_id = 0;
+  render_pending (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+clear (ConfabMarkdownView *self)
+{
+  GtkWidget *child;
+
+  remove_tick (self);
+  g_ptr_array_set_size (self->tail, 0);
+
+  while ((child = gtk_widget_get_first_child (self->box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->box), child);
+
+  g_string_truncate (self->text, 0);
+  self->valid_len = 0;
+  self->rendered_len = 0;
+  self->tail_start = 0;
+  self->rejected = 0;
+  _confab_md_splitter_init (&self->splitter);
+}
+
+/* GObject and GtkWidget */
+
+static void
+confab_markdown_view_map (GtkWidget *widget)
+{
+  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
+
+  GTK_WIDGET_CLASS (confab_markdown_view_parent_class)->map (widget);
+
+  /* Text appended while hidden shows up now. */
+  render_pending (self);
+}
+
+static void
+confab_markdown_view_unmap (GtkWidget *widget)
+{
+  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
+
+  remove_tick (self);
+
+  GTK_WIDGET_CLASS (confab_markdown_view_parent_class)->unmap (widget);
+}
+
+static void
+confab_markdown_view_dispose (GObject *object)
+{
+  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (object);
+
+  remove_tick (self);
+  if (self->tail != NULL)
+    g_ptr_array_set_size (self->tail, 0);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+
+  G_OBJECT_CLASS (confab_markdown_view_parent_class)->dispose (object);
+}
+
+static void
+confab_markdown_view_finalize (GObject *object)
+{
+  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (object);
+
+  g_clear_pointer (&self->tail, g_ptr_array_unref);
+  g_string_free (self->text, TRUE);
+
+  G_OBJECT_CLASS (confab_markdown_view_parent_class)->finalize (object);
+}
+
+static void
+confab_markdown_view_class_init (ConfabMarkdownViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = confab_markdown_view_dispose;
+  object_class->finalize = confab_markdown_view_finalize;
+
+  widget_class->map = confab_markdown_view_map;
+  widget_class->unmap = confab_markdown_view_unmap;
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "markdownview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+
+  /* Idempotent; makes the view usable whether or not the application
+   * initialised GtkSourceView itself. */
+  gtk_source_init ();
+}
+
+static void
+confab_markdown_view_init (ConfabMarkdownView *self)
+{
+  self->text = g_string_new (NULL);
+  self->tail = g_ptr_array_new_with_free_func ((GDestroyNotify)_confab_md_node_free);
+  _confab_md_splitter_init (&self->splitter);
+
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, BLOCK_SPACING);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+}
+
+/* Public API */
+
+GtkWidget *
+confab_markdown_view_new (void)
+{
+  return g_object_new (CONFAB_TYPE_MARKDOWN_VIEW, NULL);
+}
+
+void
+confab_markdown_view_set_text (ConfabMarkdownView *self,
+                               const char         *markdown)
+{
+  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
+
+  clear (self);
+  if (markdown != NULL)
+    g_string_append (self->text, markdown);
+  self->valid_len = _confab_md_sanitize (self->text, 0);
+  render_pending (self);
+}
+
+void
+confab_markdown_view_append (ConfabMarkdownView *self,
+                             const char         *text,
+                             gssize              len)
+{
+  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
+  g_return_if_fail (text != NULL || len == 0);
+
+  if (len < 0)
+    len = (gssize)strlen (text);
+  if (len == 0)
+    return;
+
+  g_string_append_len (self->text, text, len);
+  self->valid_len = _confab_md_sanitize (self->text, self->valid_len);
+
+  /* One render per frame, whatever the token rate. A hidden view has no
+   * frame clock to wait for: it renders when it is mapped. */
+  if (self->tick_id == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
+}
+
+const char *
+confab_markdown_view_get_text (ConfabMarkdownView *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MARKDOWN_VIEW (self), NULL);
+
+  return self->text->str;
+}
+
+void
+confab_markdown_view_flush (ConfabMarkdownView *self)
+{
+  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
+
+  render_pending (self);
+}
+
+guint
+confab_markdown_view_get_n_renders (ConfabMarkdownView *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MARKDOWN_VIEW (self), 0);
+
+  return self->n_renders;
+}

@@ -1,0 +1,293 @@
+/* confab-message-row.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "confab-markdown-view.h"
+#include "confab-message-row.h"
+
+/* One message of the chat. A reply that is still streaming is followed
+ * through its ConfabReply: every delta goes to the Markdown view, which
+ * renders at most once per frame. Rows are recycled by the list view, so
+ * binding and unbinding are cheap and complete. */
+struct _ConfabMessageRow
+{
+  GtkWidget           parent_instance;
+
+  ConfabMessage      *message;
+  ConfabReply        *reply;
+  gulong              reply_handler;
+
+  GtkLabel           *role_label;
+  GtkLabel           *time_label;
+  GtkSpinner         *spinner;
+  GtkExpander        *reasoning_expander;
+  GtkLabel           *reasoning_label;
+  GtkLabel           *user_label;
+  ConfabMarkdownView *markdown_view;
+  GtkLabel           *tool_calls_label;
+  GtkLabel           *status_label;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
+
+#define LIVE_REPLY_KEY "confab-live-reply"
+
+void
+confab_message_set_live_reply (ConfabMessage *message,
+                               ConfabReply   *reply)
+{
+  g_object_set_data_full (G_OBJECT (message), LIVE_REPLY_KEY,
+                          reply != NULL ? g_object_ref (reply) : NULL, g_object_unref);
+}
+
+ConfabReply *
+confab_message_get_live_reply (ConfabMessage *message)
+{
+  return g_object_get_data (G_OBJECT (message), LIVE_REPLY_KEY);
+}
+
+static char *
+format_time (gint64 unix_ms)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) local = NULL;
+
+  if (unix_ms <= 0)
+    return g_strdup ("");
+  utc = g_date_time_new_from_unix_utc (unix_ms / 1000);
+  local = g_date_time_to_local (utc);
+  /* Translators: the time a message was written, see strftime(3) */
+  return g_date_time_format (local, _("%H:%M"));
+}
+
+static void
+update_reasoning (ConfabMessageRow *self,
+                  const char       *reasoning)
+{
+  gboolean has = reasoning != NULL && reasoning[0] != '\0';
+
+  gtk_widget_set_visible (GTK_WIDGET (self->reasoning_expander), has);
+  gtk_label_set_text (self->reasoning_label, has ? reasoning : "");
+}
+
+static void
+update_tool_calls (ConfabMessageRow *self,
+                   GPtrArray        *calls)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; calls != NULL && i < calls->len; i++)
+    {
+      ConfabToolCall *call = g_ptr_array_index (calls, i);
+      g_autofree char *arguments = confab_tool_call_dup_arguments_json (call);
+
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_printf (text, "%s %s", confab_tool_call_get_name (call), arguments);
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->tool_calls_label), text->len > 0);
+  gtk_label_set_text (self->tool_calls_label, text->str);
+}
+
+static void
+update_status (ConfabMessageRow *self)
+{
+  ConfabMessageState state = confab_message_get_state (self->message);
+  g_autofree char *text = NULL;
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "dim-label");
+
+  if (state == CONFAB_MESSAGE_FAILED)
+    {
+      text = g_strdup_printf (_("The reply failed: %s"),
+                              confab_message_get_error (self->message) != NULL
+                              ? confab_message_get_error (self->message) : _("unknown error"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
+    }
+  else if (state == CONFAB_MESSAGE_STOPPED)
+    {
+      text = g_strdup (_("Stopped"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), text != NULL);
+  gtk_label_set_text (self->status_label, text != NULL ? text : "");
+}
+
+static void
+reply_event_cb (ConfabReply       *reply,
+                const ConfabEvent *event,
+                ConfabMessageRow  *self)
+{
+  switch (event->type)
+    {
+    case CONFAB_EVENT_TEXT_DELTA:
+      confab_markdown_view_append (self->markdown_view, event->text, event->text_len);
+      break;
+
+    case CONFAB_EVENT_REASONING_DELTA:
+      /* Reasoning is shown whole in a collapsed expander; its label text
+       * is set at most per event, not per character. */
+      update_reasoning (self, confab_reply_get_reasoning (reply));
+      break;
+
+    case CONFAB_EVENT_TOOL_CALL:
+      update_tool_calls (self, confab_reply_get_tool_calls (reply));
+      break;
+
+    case CONFAB_EVENT_USAGE:
+      break;
+
+    case CONFAB_EVENT_FINISHED:
+    case CONFAB_EVENT_ERROR:
+    default:
+      gtk_spinner_stop (self->spinner);
+      gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+      break;
+    }
+}
+
+static void
+unbind_reply (ConfabMessageRow *self)
+{
+  if (self->reply != NULL)
+    g_clear_signal_handler (&self->reply_handler, self->reply);
+  g_clear_object (&self->reply);
+}
+
+static void
+confab_message_row_dispose (GObject *object)
+{
+  ConfabMessageRow *self = (ConfabMessageRow *)object;
+  GtkWidget *child;
+
+  unbind_reply (self);
+  g_clear_object (&self->message);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_MESSAGE_ROW);
+  /* Children the template does not name (the header box) go too. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+
+  G_OBJECT_CLASS (confab_message_row_parent_class)->dispose (object);
+}
+
+static void
+confab_message_row_class_init (ConfabMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = confab_message_row_dispose;
+
+  g_type_ensure (CONFAB_TYPE_MARKDOWN_VIEW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/confab/Confab/ui/confab-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, role_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, reasoning_expander);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, reasoning_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, user_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, markdown_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, tool_calls_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, status_label);
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+confab_message_row_init (ConfabMessageRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+confab_message_row_new (void)
+{
+  return g_object_new (CONFAB_TYPE_MESSAGE_ROW, NULL);
+}
+
+ConfabMessage *
+confab_message_row_get_message (ConfabMessageRow *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE_ROW (self), NULL);
+  return self->message;
+}
+
+/**
+ * confab_message_row_set_message:
+ * @message: (nullable): the message to show
+ *
+ * Shows @message; when a reply is still streaming into it, follows it.
+ */
+void
+confab_message_row_set_message (ConfabMessageRow *self,
+                                ConfabMessage    *message)
+{
+  ConfabRole role;
+  ConfabReply *reply;
+  g_autofree char *time = NULL;
+  gboolean assistant;
+
+  g_return_if_fail (CONFAB_IS_MESSAGE_ROW (self));
+
+  unbind_reply (self);
+  g_set_object (&self->message, message);
+  if (message == NULL)
+    return;
+
+  role = confab_message_get_role (message);
+  assistant = role == CONFAB_ROLE_ASSISTANT;
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "user");
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "assistant");
+  gtk_widget_add_css_class (GTK_WIDGET (self), assistant ? "assistant" : "user");
+
+  switch (role)
+    {
+    case CONFAB_ROLE_USER: gtk_label_set_text (self->role_label, _("You")); break;
+    case CONFAB_ROLE_ASSISTANT: gtk_label_set_text (self->role_label, _("Assistant")); break;
+    case CONFAB_ROLE_SYSTEM: gtk_label_set_text (self->role_label, _("System")); break;
+    case CONFAB_ROLE_TOOL: gtk_label_set_text (self->role_label, _("Tool result")); break;
+    default: break;
+    }
+
+  time = format_time (confab_message_get_created_at (message));
+  gtk_label_set_text (self->time_label, time);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->user_label), !assistant);
+  gtk_widget_set_visible (GTK_WIDGET (self->markdown_view), assistant);
+
+  reply = confab_message_get_live_reply (message);
+  if (assistant && reply != NULL)
+    {
+      /* What arrived before this row was bound, then the rest as it comes. */
+      self->reply = g_object_ref (reply);
+      self->reply_handler = g_signal_connect (reply, "event", G_CALLBACK (reply_event_cb), self);
+      confab_markdown_view_set_text (self->markdown_view, confab_reply_get_text (reply));
+      update_reasoning (self, confab_reply_get_reasoning (reply));
+      update_tool_calls (self, confab_reply_get_tool_calls (reply));
+      gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
+      gtk_spinner_start (self->spinner);
+      gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+      return;
+    }
+
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+
+  if (assistant)
+    confab_markdown_view_set_text (self->markdown_view, confab_message_get_content (message));
+  else
+    gtk_label_set_text (self->user_label, confab_message_get_content (message));
+
+  update_reasoning (self, confab_message_get_reasoning (message));
+  update_tool_calls (self, confab_message_get_tool_calls (message));
+  update_status (self);
+}

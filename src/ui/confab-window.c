@@ -1,0 +1,1321 @@
+/* confab-window.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "confab-message-row.h"
+#include "confab-window.h"
+
+/* The main window: conversations on the left, the chat on the right.
+ * Everything that waits (the store, the network) is asynchronous; a
+ * reply streams into its row, which renders at most once per frame, and
+ * keeps streaming when the user switches to another conversation. */
+
+#define LIST_LIMIT 500
+
+typedef struct
+{
+  ConfabProvider *provider;
+  char           *provider_name;
+  char           *model;
+} ModelChoice;
+
+/* A reply being generated, per conversation: several may run at once. */
+typedef struct
+{
+  ConfabWindow  *window;
+  gint64         conversation_id;
+  ConfabMessage *reply_message;
+  ConfabReply   *reply;
+  GCancellable  *cancellable;
+  char          *prompt;
+  ModelChoice   *choice;
+} Turn;
+
+struct _ConfabWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  ConfabStore          *store;
+  GListStore           *conversations;
+  GListStore           *messages;
+  GListStore           *search_results;
+  GtkSingleSelection   *conversation_selection;
+  GPtrArray            *choices;
+  GtkStringList        *choice_names;
+  GHashTable           *turns;
+  GCancellable         *search_cancellable;
+  GCancellable         *load_cancellable;
+  gint64                conversation_id;
+  gboolean              stick_to_bottom;
+  guint                 pending_choice_lists;
+
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
+  GtkWidget            *content;
+  GtkButton            *back_button;
+  GtkSearchEntry       *search_entry;
+  GtkStack             *sidebar_stack;
+  GtkListView          *conversation_list;
+  GtkListView          *search_list;
+  AdwWindowTitle       *chat_title;
+  GtkDropDown          *model_dropdown;
+  GtkStack             *chat_stack;
+  AdwStatusPage        *empty_page;
+  GtkScrolledWindow    *scroller;
+  GtkListView          *message_list;
+  GtkTextView          *composer_view;
+  GtkStack             *send_stack;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabWindow, confab_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+model_choice_free (gpointer data)
+{
+  ModelChoice *choice = data;
+
+  g_clear_object (&choice->provider);
+  g_free (choice->provider_name);
+  g_free (choice->model);
+  g_free (choice);
+}
+
+static void
+turn_free (gpointer data)
+{
+  Turn *turn = data;
+
+  /* The turn holds the window until its reply ended, so the reply's
+   * callbacks never find it gone. */
+  g_clear_object (&turn->window);
+  g_clear_object (&turn->reply_message);
+  g_clear_object (&turn->reply);
+  g_clear_object (&turn->cancellable);
+  g_free (turn->prompt);
+  g_free (turn);
+}
+
+static void
+toast (ConfabWindow *self,
+       const char   *message)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+static Turn *
+current_turn (ConfabWindow *self)
+{
+  return g_hash_table_lookup (self->turns, &self->conversation_id);
+}
+
+static void
+update_send_state (ConfabWindow *self)
+{
+  gboolean generating = self->conversation_id != 0 && current_turn (self) != NULL;
+
+  gtk_stack_set_visible_child_name (self->send_stack, generating ? "stop" : "send");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", generating);
+}
+
+static void
+show_chat_page (ConfabWindow *self)
+{
+  if (self->store == NULL)
+    gtk_stack_set_visible_child_name (self->chat_stack, "loading");
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->messages)) > 0)
+    gtk_stack_set_visible_child_name (self->chat_stack, "chat");
+  else
+    gtk_stack_set_visible_child_name (self->chat_stack, "empty");
+}
+
+static ModelChoice *
+selected_choice (ConfabWindow *self)
+{
+  guint position = gtk_drop_down_get_selected (self->model_dropdown);
+
+  if (position == GTK_INVALID_LIST_POSITION || position >= self->choices->len)
+    return NULL;
+  return g_ptr_array_index (self->choices, position);
+}
+
+/* Conversations */
+
+static void
+refresh_conversations_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GError) error = NULL;
+  guint selected = GTK_INVALID_LIST_POSITION;
+
+  conversations = confab_store_list_conversations_finish (CONFAB_STORE (object), result, &error);
+  if (conversations == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+
+  for (guint i = 0; i < conversations->len; i++)
+    if (confab_conversation_get_id (g_ptr_array_index (conversations, i)) == self->conversation_id)
+      selected = i;
+
+  g_list_store_splice (self->conversations, 0, g_list_model_get_n_items (G_LIST_MODEL (self->conversations)),
+                       conversations->pdata, conversations->len);
+  gtk_single_selection_set_selected (self->conversation_selection, selected);
+}
+
+static void
+refresh_conversations (ConfabWindow *self)
+{
+  if (self->store == NULL)
+    return;
+  confab_store_list_conversations_async (self->store, LIST_LIMIT, FALSE, NULL,
+                                         refresh_conversations_cb, g_object_ref (self));
+}
+
+static void
+stick_to_bottom (ConfabWindow *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment)
+                                          - gtk_adjustment_get_page_size (adjustment));
+}
+
+static void
+adjustment_changed_cb (GtkAdjustment *adjustment,
+                       ConfabWindow  *self)
+{
+  stick_to_bottom (self);
+}
+
+static void
+adjustment_value_changed_cb (GtkAdjustment *adjustment,
+                             ConfabWindow  *self)
+{
+  /* Following the end of a growing reply, unless the user scrolled up to
+   * read something else. */
+  self->stick_to_bottom = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+                          >= gtk_adjustment_get_upper (adjustment) - 24;
+}
+
+static void
+messages_loaded_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  Turn *turn;
+
+  messages = confab_store_load_messages_finish (CONFAB_STORE (object), result, &error);
+  if (messages == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, error->message);
+      return;
+    }
+
+  /* A reply streaming in this conversation shows live, not as stored. */
+  turn = current_turn (self);
+  for (guint i = 0; turn != NULL && i < messages->len; i++)
+    if (confab_message_get_id (g_ptr_array_index (messages, i)) == confab_message_get_id (turn->reply_message))
+      {
+        g_object_unref (g_ptr_array_index (messages, i));
+        messages->pdata[i] = g_object_ref (turn->reply_message);
+      }
+
+  self->stick_to_bottom = TRUE;
+  g_list_store_splice (self->messages, 0, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
+                       messages->pdata, messages->len);
+  show_chat_page (self);
+}
+
+static void
+open_conversation (ConfabWindow       *self,
+                   ConfabConversation *conversation)
+{
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+
+  self->conversation_id = conversation != NULL ? confab_conversation_get_id (conversation) : 0;
+  g_list_store_remove_all (self->messages);
+  update_send_state (self);
+
+  if (conversation == NULL)
+    {
+      adw_window_title_set_title (self->chat_title, _("New Chat"));
+      show_chat_page (self);
+      return;
+    }
+
+  adw_window_title_set_title (self->chat_title, confab_conversation_get_title (conversation));
+  adw_window_title_set_subtitle (self->chat_title, confab_conversation_get_model (conversation) != NULL
+                                                   ? confab_conversation_get_model (conversation) : "");
+  self->load_cancellable = g_cancellable_new ();
+  confab_store_load_messages_async (self->store, self->conversation_id, self->load_cancellable,
+                                    messages_loaded_cb, g_object_ref (self));
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+}
+
+static void
+conversation_activated_cb (GtkListView  *list,
+                           guint         position,
+                           ConfabWindow *self)
+{
+  g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), position);
+
+  open_conversation (self, conversation);
+}
+
+static void
+search_result_activated_cb (GtkListView  *list,
+                            guint         position,
+                            ConfabWindow *self)
+{
+  g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->search_results), position);
+
+  open_conversation (self, conversation);
+}
+
+/* Search */
+
+static void
+search_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(GError) error = NULL;
+
+  hits = confab_store_search_finish (CONFAB_STORE (object), result, &error);
+  if (hits == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, error->message);
+      return;
+    }
+
+  g_list_store_remove_all (self->search_results);
+  for (guint i = 0; i < hits->len; i++)
+    {
+      ConfabSearchHit *hit = g_ptr_array_index (hits, i);
+      g_autoptr(ConfabConversation) item = confab_conversation_new (hit->conversation_id);
+
+      confab_conversation_set_title (item, hit->title);
+      g_object_set_data_full (G_OBJECT (item), "snippet", g_strdup (hit->snippet), g_free);
+      g_list_store_append (self->search_results, item);
+    }
+
+  gtk_stack_set_visible_child_name (self->sidebar_stack, hits->len > 0 ? "results" : "no-results");
+}
+
+static void
+search_changed_cb (GtkSearchEntry *entry,
+                   ConfabWindow   *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+
+  /* The previous keystroke's search stops at once (see the store). */
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+
+  if (stripped[0] == '\0' || self->store == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->sidebar_stack, "conversations");
+      return;
+    }
+
+  self->search_cancellable = g_cancellable_new ();
+  confab_store_search_async (self->store, stripped, 50, self->search_cancellable,
+                             search_cb, g_object_ref (self));
+}
+
+static void
+stop_search_cb (GtkSearchEntry *entry,
+                ConfabWindow   *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+}
+
+/* Models */
+
+static void
+rebuild_choice_names (ConfabWindow *self)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < self->choices->len; i++)
+    {
+      ModelChoice *choice = g_ptr_array_index (self->choices, i);
+
+      /* Translators: a model in the model menu: "model · server" */
+      g_ptr_array_add (names, g_strdup_printf (_("%s · %s"), choice->model, choice->provider_name));
+    }
+  g_ptr_array_add (names, NULL);
+
+  gtk_string_list_splice (self->choice_names, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->choice_names)),
+                          (const char * const *)names->pdata);
+}
+
+typedef struct
+{
+  ConfabWindow   *window;
+  ConfabProvider *provider;
+  char           *name;
+} ListModels;
+
+static void
+models_listed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ListModels *list = user_data;
+  g_autoptr(ConfabWindow) self = list->window;
+  g_autoptr(ConfabProvider) provider = list->provider;
+  g_autofree char *name = list->name;
+  g_auto(GStrv) models = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (list);
+
+  models = confab_provider_list_models_finish (provider, result, &error);
+  if (models == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not list the models of %s: %s"), name, error->message);
+      toast (self, message);
+    }
+
+  for (guint i = 0; models != NULL && models[i] != NULL; i++)
+    {
+      ModelChoice *choice = g_new0 (ModelChoice, 1);
+
+      choice->provider = g_object_ref (provider);
+      choice->provider_name = g_strdup (name);
+      choice->model = g_strdup (models[i]);
+      g_ptr_array_add (self->choices, choice);
+    }
+
+  if (--self->pending_choice_lists == 0)
+    {
+      rebuild_choice_names (self);
+      if (self->choices->len == 0)
+        adw_status_page_set_description (self->empty_page,
+                                         _("No model server answered. Start Ollama or llama.cpp’s "
+                                           "server, or add a provider with “confab-cli providers add”."));
+    }
+}
+
+static void
+add_provider (ConfabWindow   *self,
+              ConfabProvider *provider,
+              const char     *name)
+{
+  ListModels *list = g_new0 (ListModels, 1);
+
+  list->window = g_object_ref (self);
+  list->provider = g_object_ref (provider);
+  list->name = g_strdup (name);
+  self->pending_choice_lists++;
+  confab_provider_list_models_async (provider, NULL, models_listed_cb, list);
+}
+
+static void
+discovered_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) servers = NULL;
+  g_autoptr(GError) error = NULL;
+
+  servers = confab_discover_local_servers_finish (result, &error);
+  self->pending_choice_lists--;
+
+  for (guint i = 0; servers != NULL && i < servers->len; i++)
+    {
+      ConfabDiscoveredServer *server = g_ptr_array_index (servers, i);
+      g_autoptr(ConfabProvider) provider = confab_provider_new_for_api (server->api, server->base_url, NULL);
+
+      if (provider != NULL)
+        add_provider (self, provider, server->name);
+      if (i == 0)
+        {
+          /* Translators: %s is a local server such as Ollama */
+          g_autofree char *message = g_strdup_printf (_("Using %s, found on this computer"), server->name);
+          toast (self, message);
+        }
+    }
+
+  if (self->pending_choice_lists == 0)
+    {
+      rebuild_choice_names (self);
+      adw_status_page_set_description (self->empty_page,
+                                       _("No model server answered. Start Ollama or llama.cpp’s "
+                                         "server, or add a provider with “confab-cli providers add”."));
+    }
+}
+
+typedef struct
+{
+  ConfabWindow         *window;
+  ConfabProviderConfig *config;
+} KeyLookup;
+
+static void
+key_found_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  KeyLookup *lookup = user_data;
+  g_autoptr(ConfabWindow) self = lookup->window;
+  g_autoptr(ConfabProviderConfig) config = lookup->config;
+  g_autoptr(ConfabProvider) provider = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(ConfabSecretKey) key = NULL;
+
+  g_free (lookup);
+
+  key = confab_secrets_lookup_key_finish (result, &error);
+  if (error != NULL)
+    toast (self, error->message);
+
+  provider = confab_provider_config_create_provider (config, key, &error);
+  self->pending_choice_lists--;
+  if (provider != NULL)
+    add_provider (self, provider, confab_provider_config_get_name (config));
+  else
+    toast (self, error->message);
+
+  if (self->pending_choice_lists == 0)
+    rebuild_choice_names (self);
+}
+
+static void
+providers_listed_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) configs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  configs = confab_store_list_providers_finish (CONFAB_STORE (object), result, &error);
+  if (configs == NULL)
+    toast (self, error->message);
+
+  /* First run: nothing configured, so look for a local server. */
+  if (configs == NULL || configs->len == 0)
+    {
+      self->pending_choice_lists++;
+      adw_status_page_set_description (self->empty_page, _("Looking for model servers on this computer…"));
+      confab_discover_local_servers_async (NULL, NULL, discovered_cb, g_object_ref (self));
+      return;
+    }
+
+  for (guint i = 0; i < configs->len; i++)
+    {
+      ConfabProviderConfig *config = g_ptr_array_index (configs, i);
+      KeyLookup *lookup = g_new0 (KeyLookup, 1);
+
+      lookup->window = g_object_ref (self);
+      lookup->config = g_object_ref (config);
+      self->pending_choice_lists++;
+      confab_secrets_lookup_key_async (confab_provider_config_get_name (config), NULL, key_found_cb, lookup);
+    }
+}
+
+/* Sending */
+
+static void
+turn_record_done_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_record_reply_finish (CONFAB_STORE (object), result, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("The reply could not be saved: %s"), error->message);
+      toast (self, message);
+    }
+}
+
+static void
+refresh_message_item (ConfabWindow  *self,
+                      ConfabMessage *message)
+{
+  guint position;
+
+  /* Rebinding the row shows the final state. */
+  if (g_list_store_find (self->messages, message, &position))
+    g_list_model_items_changed (G_LIST_MODEL (self->messages), position, 1, 1);
+}
+
+static void
+turn_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
+  g_autoptr(GError) error = NULL;
+  ConfabReply *reply = CONFAB_REPLY (object);
+  const ConfabUsage *usage = confab_reply_get_usage (reply);
+  ConfabMessage *message = turn->reply_message;
+
+  confab_message_set_content (message, confab_reply_get_text (reply));
+  confab_message_set_reasoning (message, confab_reply_get_reasoning (reply));
+  for (guint i = 0; i < confab_reply_get_tool_calls (reply)->len; i++)
+    confab_message_add_tool_call (message, g_ptr_array_index (confab_reply_get_tool_calls (reply), i));
+  confab_message_set_usage (message, usage->prompt_tokens, usage->completion_tokens);
+
+  if (confab_reply_run_finish (reply, result, &error))
+    confab_message_set_state (message, CONFAB_MESSAGE_COMPLETE);
+  else if (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_CANCELLED))
+    confab_message_set_state (message, CONFAB_MESSAGE_STOPPED);
+  else
+    {
+      confab_message_set_state (message, CONFAB_MESSAGE_FAILED);
+      confab_message_set_error (message, error->message);
+    }
+
+  confab_message_set_live_reply (message, NULL);
+  refresh_message_item (self, message);
+  g_hash_table_remove (self->turns, &turn->conversation_id);
+  update_send_state (self);
+  refresh_conversations (self);
+}
+
+static void
+start_reply (Turn      *turn,
+             GPtrArray *history)
+{
+  ConfabWindow *self = turn->window;
+  g_autoptr(ConfabChatRequest) request = confab_chat_request_new (turn->choice->model);
+
+  for (guint i = 0; i < history->len; i++)
+    {
+      ConfabMessage *message = g_ptr_array_index (history, i);
+
+      if (message == turn->reply_message || confab_message_get_id (message) == confab_message_get_id (turn->reply_message))
+        continue;
+      if (confab_message_get_role (message) == CONFAB_ROLE_ASSISTANT &&
+          (confab_message_get_state (message) == CONFAB_MESSAGE_FAILED ||
+           confab_message_get_content (message)[0] == '\0'))
+        continue;
+      confab_chat_request_add_message (request, message);
+    }
+
+  turn->reply = confab_reply_new (turn->choice->provider, request);
+  confab_message_set_live_reply (turn->reply_message, turn->reply);
+  refresh_message_item (self, turn->reply_message);
+
+  confab_store_record_reply_async (self->store, turn->reply, confab_message_get_id (turn->reply_message),
+                                   NULL, turn_record_done_cb, g_object_ref (self));
+  confab_reply_run_async (turn->reply, turn->cancellable, turn_done_cb, turn);
+}
+
+static void
+history_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GError) error = NULL;
+
+  history = confab_store_load_messages_finish (CONFAB_STORE (object), result, &error);
+  if (history == NULL)
+    {
+      g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
+
+      toast (self, error->message);
+      g_hash_table_remove (self->turns, &turn->conversation_id);
+      update_send_state (self);
+      return;
+    }
+
+  start_reply (turn, history);
+}
+
+static void
+reply_added_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  id = confab_store_add_message_finish (CONFAB_STORE (object), result, &error);
+  if (id == 0)
+    {
+      g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
+
+      toast (self, error->message);
+      g_hash_table_remove (self->turns, &turn->conversation_id);
+      update_send_state (self);
+      return;
+    }
+
+  confab_message_set_id (turn->reply_message, id);
+  confab_store_load_messages_async (CONFAB_STORE (object), turn->conversation_id, NULL, history_loaded_cb, turn);
+}
+
+static void
+user_added_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
+  g_autoptr(GError) error = NULL;
+
+  if (confab_store_add_message_finish (CONFAB_STORE (object), result, &error) == 0)
+    {
+      /* Nothing the user wrote is lost: it goes back to the composer. */
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+      GtkTextIter start;
+
+      gtk_text_buffer_get_start_iter (buffer, &start);
+      gtk_text_buffer_insert (buffer, &start, turn->prompt, -1);
+      toast (self, error->message);
+      g_hash_table_remove (self->turns, &turn->conversation_id);
+      update_send_state (self);
+      return;
+    }
+
+  if (turn->conversation_id == self->conversation_id)
+    g_list_store_append (self->messages, turn->reply_message);
+
+  confab_store_add_message_async (self->store, turn->conversation_id, turn->reply_message, NULL,
+                                  reply_added_cb, turn);
+}
+
+static void
+send_in_conversation (ConfabWindow *self,
+                      Turn         *turn)
+{
+  g_autoptr(ConfabMessage) user = confab_message_new (CONFAB_ROLE_USER, turn->prompt);
+
+  confab_message_set_created_at (user, g_get_real_time () / 1000);
+  turn->reply_message = confab_message_new (CONFAB_ROLE_ASSISTANT, "");
+  confab_message_set_state (turn->reply_message, CONFAB_MESSAGE_STREAMING);
+  confab_message_set_model (turn->reply_message, turn->choice->model);
+  confab_message_set_created_at (turn->reply_message, g_get_real_time () / 1000);
+
+  g_hash_table_insert (self->turns, &turn->conversation_id, turn);
+  update_send_state (self);
+
+  self->stick_to_bottom = TRUE;
+  g_list_store_append (self->messages, user);
+  show_chat_page (self);
+
+  /* The user's message is committed before anything is sent. */
+  confab_store_add_message_async (self->store, turn->conversation_id, user, NULL, user_added_cb, turn);
+}
+
+static void
+conversation_created_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
+  g_autoptr(ConfabConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = confab_store_create_conversation_finish (CONFAB_STORE (object), result, &error);
+  if (conversation == NULL)
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+
+      gtk_text_buffer_set_text (buffer, turn->prompt, -1);
+      toast (self, error->message);
+      turn_free (turn);
+      return;
+    }
+
+  turn->conversation_id = confab_conversation_get_id (conversation);
+  if (self->conversation_id == 0)
+    {
+      self->conversation_id = turn->conversation_id;
+      adw_window_title_set_title (self->chat_title, confab_conversation_get_title (conversation));
+      adw_window_title_set_subtitle (self->chat_title, turn->choice->model);
+    }
+  send_in_conversation (self, turn);
+  refresh_conversations (self);
+}
+
+static char *
+title_for (const char *prompt)
+{
+  g_autofree char *line = g_strstrip (g_strdup (prompt));
+  char *newline = strchr (line, '\n');
+
+  if (newline != NULL)
+    *newline = '\0';
+  if (g_utf8_strlen (line, -1) > 60)
+    {
+      char *end = g_utf8_offset_to_pointer (line, 59);
+      *end = '\0';
+      return g_strconcat (line, "…", NULL);
+    }
+  return g_steal_pointer (&line);
+}
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+  ModelChoice *choice = selected_choice (self);
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+  GtkTextIter start, end;
+  Turn *turn;
+
+  if (self->store == NULL || current_turn (self) != NULL)
+    return;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  stripped = g_strstrip (g_strdup (text));
+  if (stripped[0] == '\0')
+    return;
+
+  if (choice == NULL)
+    {
+      toast (self, _("No model to send to: start a model server or add a provider"));
+      return;
+    }
+
+  turn = g_new0 (Turn, 1);
+  turn->window = g_object_ref (self);
+  turn->prompt = g_steal_pointer (&text);
+  turn->choice = choice;
+  turn->cancellable = g_cancellable_new ();
+  gtk_text_buffer_set_text (buffer, "", 0);
+
+  if (self->conversation_id == 0)
+    {
+      g_autoptr(ConfabConversation) draft = confab_conversation_new (0);
+      g_autofree char *title = title_for (turn->prompt);
+
+      confab_conversation_set_title (draft, title);
+      confab_conversation_set_model (draft, choice->model);
+      confab_conversation_set_provider (draft, choice->provider_name);
+      confab_store_create_conversation_async (self->store, draft, NULL, conversation_created_cb, turn);
+      return;
+    }
+
+  turn->conversation_id = self->conversation_id;
+  send_in_conversation (self, turn);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  Turn *turn = current_turn (self);
+
+  if (turn != NULL)
+    g_cancellable_cancel (turn->cancellable);
+}
+
+static gboolean
+composer_key_pressed_cb (GtkEventControllerKey *controller,
+                         guint                  keyval,
+                         guint                  keycode,
+                         GdkModifierType        state,
+                         ConfabWindow          *self)
+{
+  /* Enter sends, Shift+Enter is a new line. */
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter) &&
+      !(state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+      return GDK_EVENT_STOP;
+    }
+  return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean
+window_key_pressed_cb (GtkEventControllerKey *controller,
+                       guint                  keyval,
+                       guint                  keycode,
+                       GdkModifierType        state,
+                       ConfabWindow          *self)
+{
+  /* Escape stops a reply; when none runs, it goes back to the composer. */
+  if (keyval == GDK_KEY_Escape && !(state & GDK_MODIFIER_MASK))
+    {
+      if (current_turn (self) != NULL)
+        gtk_widget_activate_action (GTK_WIDGET (self), "win.stop", NULL);
+      else
+        gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+      return GDK_EVENT_STOP;
+    }
+  return GDK_EVENT_PROPAGATE;
+}
+
+/* Other actions */
+
+static void
+new_chat_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  gtk_single_selection_set_selected (self->conversation_selection, GTK_INVALID_LIST_POSITION);
+  open_conversation (self, NULL);
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+}
+
+static void
+focus_composer_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+move_conversation (ConfabWindow *self,
+                   int           delta)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversations));
+  guint selected = gtk_single_selection_get_selected (self->conversation_selection);
+  g_autoptr(ConfabConversation) conversation = NULL;
+  guint next;
+
+  if (n == 0)
+    return;
+  if (selected == GTK_INVALID_LIST_POSITION)
+    next = delta > 0 ? 0 : n - 1;
+  else if ((delta < 0 && selected == 0) || (delta > 0 && selected + 1 >= n))
+    return;
+  else
+    next = selected + delta;
+
+  gtk_single_selection_set_selected (self->conversation_selection, next);
+  conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), next);
+  open_conversation (self, conversation);
+}
+
+static void
+previous_conversation_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  move_conversation (CONFAB_WINDOW (widget), -1);
+}
+
+static void
+next_conversation_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  move_conversation (CONFAB_WINDOW (widget), 1);
+}
+
+static void
+copy_last_reply_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+      ConfabReply *live = confab_message_get_live_reply (message);
+
+      if (confab_message_get_role (message) != CONFAB_ROLE_ASSISTANT)
+        continue;
+
+      gdk_clipboard_set_text (gtk_widget_get_clipboard (widget),
+                              live != NULL ? confab_reply_get_text (live) : confab_message_get_content (message));
+      toast (self, _("Reply copied"));
+      return;
+    }
+}
+
+static void
+renamed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_update_conversation_finish (CONFAB_STORE (object), result, &error))
+    toast (self, error->message);
+  refresh_conversations (self);
+}
+
+static void
+rename_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    ConfabWindow     *self)
+{
+  ConfabConversation *conversation = g_object_get_data (G_OBJECT (dialog), "conversation");
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
+  g_autofree char *title = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  if (g_strcmp0 (response, "rename") != 0 || title[0] == '\0')
+    return;
+
+  confab_conversation_set_title (conversation, title);
+  if (confab_conversation_get_id (conversation) == self->conversation_id)
+    adw_window_title_set_title (self->chat_title, title);
+  confab_store_update_conversation_async (self->store, conversation, NULL, renamed_cb, g_object_ref (self));
+}
+
+static void
+rename_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  guint selected = gtk_single_selection_get_selected (self->conversation_selection);
+  g_autoptr(ConfabConversation) conversation = NULL;
+  GtkWidget *dialog;
+  GtkWidget *entry;
+
+  if (selected == GTK_INVALID_LIST_POSITION)
+    return;
+  conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), selected);
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Rename Conversation"), NULL);
+  entry = gtk_entry_new ();
+  gtk_editable_set_text (GTK_EDITABLE (entry), confab_conversation_get_title (conversation));
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Title"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "rename", _("_Rename"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "conversation", g_steal_pointer (&conversation), g_object_unref);
+  g_object_set_data (G_OBJECT (dialog), "entry", entry);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (rename_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+back_clicked_cb (GtkButton    *button,
+                 ConfabWindow *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+/* List item factories */
+
+static void
+setup_conversation_cb (GtkSignalListItemFactory *factory,
+                       GtkListItem              *item,
+                       gpointer                  user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (NULL);
+  GtkWidget *subtitle = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
+  gtk_label_set_lines (GTK_LABEL (subtitle), 2);
+  gtk_label_set_wrap (GTK_LABEL (subtitle), TRUE);
+  gtk_widget_add_css_class (subtitle, "dim-label");
+  gtk_widget_add_css_class (subtitle, "caption");
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), subtitle);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+bind_conversation_cb (GtkSignalListItemFactory *factory,
+                      GtkListItem              *item,
+                      ConfabWindow             *self)
+{
+  ConfabConversation *conversation = gtk_list_item_get_item (item);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *title = gtk_widget_get_first_child (box);
+  GtkWidget *subtitle = gtk_widget_get_last_child (box);
+  const char *snippet = g_object_get_data (G_OBJECT (conversation), "snippet");
+  gint64 id = confab_conversation_get_id (conversation);
+  g_autofree char *text = NULL;
+
+  gtk_label_set_text (GTK_LABEL (title), confab_conversation_get_title (conversation)[0] != '\0'
+                                         ? confab_conversation_get_title (conversation) : _("Untitled"));
+
+  if (snippet != NULL)
+    text = g_strdup (snippet);
+  else if (g_hash_table_contains (self->turns, &id))
+    text = g_strdup (_("Generating…"));
+  else if (confab_conversation_get_pinned (conversation))
+    text = g_strdup (_("Pinned"));
+  else
+    {
+      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (confab_conversation_get_updated_at (conversation) / 1000);
+      g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+
+      /* Translators: when a conversation was last updated, see strftime(3) */
+      text = local != NULL ? g_date_time_format (local, _("%e %b %Y, %H:%M")) : g_strdup ("");
+    }
+  gtk_label_set_text (GTK_LABEL (subtitle), text);
+}
+
+static void
+setup_message_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item,
+                  gpointer                  user_data)
+{
+  gtk_list_item_set_activatable (item, FALSE);
+  gtk_list_item_set_child (item, confab_message_row_new ());
+}
+
+static void
+bind_message_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item,
+                 gpointer                  user_data)
+{
+  confab_message_row_set_message (CONFAB_MESSAGE_ROW (gtk_list_item_get_child (item)),
+                                  gtk_list_item_get_item (item));
+}
+
+static void
+unbind_message_cb (GtkSignalListItemFactory *factory,
+                   GtkListItem              *item,
+                   gpointer                  user_data)
+{
+  confab_message_row_set_message (CONFAB_MESSAGE_ROW (gtk_list_item_get_child (item)), NULL);
+}
+
+/* GObject */
+
+static void
+confab_window_dispose (GObject *object)
+{
+  ConfabWindow *self = (ConfabWindow *)object;
+  GHashTableIter iter;
+  gpointer value;
+
+  /* Replies still running stop; what came is saved as stopped. */
+  g_hash_table_iter_init (&iter, self->turns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_cancellable_cancel (((Turn *)value)->cancellable);
+
+  g_cancellable_cancel (self->search_cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->search_cancellable);
+  g_clear_object (&self->load_cancellable);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (confab_window_parent_class)->dispose (object);
+}
+
+static void
+confab_window_finalize (GObject *object)
+{
+  ConfabWindow *self = (ConfabWindow *)object;
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->messages);
+  g_clear_object (&self->search_results);
+  g_clear_object (&self->conversation_selection);
+  g_clear_object (&self->choice_names);
+  g_clear_pointer (&self->choices, g_ptr_array_unref);
+  g_clear_pointer (&self->turns, g_hash_table_unref);
+
+  G_OBJECT_CLASS (confab_window_parent_class)->finalize (object);
+}
+
+static void
+confab_window_class_init (ConfabWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = confab_window_dispose;
+  object_class->finalize = confab_window_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/confab/Confab/ui/confab-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, content);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, back_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, conversation_list);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, search_list);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, chat_title);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, model_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, chat_stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, message_list);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, send_stack);
+
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
+  gtk_widget_class_install_action (widget_class, "win.focus-composer", NULL, focus_composer_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, previous_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, next_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-last-reply", NULL, copy_last_reply_action);
+  gtk_widget_class_install_action (widget_class, "win.rename", NULL, rename_action);
+}
+
+static void
+confab_window_init (ConfabWindow *self)
+{
+  GtkListItemFactory *factory;
+  GtkEventController *controller;
+  GtkAdjustment *adjustment;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->conversations = g_list_store_new (CONFAB_TYPE_CONVERSATION);
+  self->messages = g_list_store_new (CONFAB_TYPE_MESSAGE);
+  self->search_results = g_list_store_new (CONFAB_TYPE_CONVERSATION);
+  self->choices = g_ptr_array_new_with_free_func (model_choice_free);
+  self->choice_names = gtk_string_list_new (NULL);
+  self->turns = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, turn_free);
+  self->stick_to_bottom = TRUE;
+
+  self->conversation_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->conversations)));
+  gtk_single_selection_set_autoselect (self->conversation_selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->conversation_selection, TRUE);
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_conversation_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_conversation_cb), self);
+  gtk_list_view_set_factory (self->conversation_list, factory);
+  g_object_unref (factory);
+  gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (g_object_ref (self->conversation_selection)));
+  g_signal_connect (self->conversation_list, "activate", G_CALLBACK (conversation_activated_cb), self);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_conversation_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_conversation_cb), self);
+  gtk_list_view_set_factory (self->search_list, factory);
+  g_object_unref (factory);
+  gtk_list_view_set_model (self->search_list,
+                           GTK_SELECTION_MODEL (gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->search_results)))));
+  g_signal_connect (self->search_list, "activate", G_CALLBACK (search_result_activated_cb), self);
+
+  /* Only the rows near the viewport exist, however long the chat. */
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_message_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_message_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_message_cb), NULL);
+  gtk_list_view_set_factory (self->message_list, factory);
+  g_object_unref (factory);
+  gtk_list_view_set_model (self->message_list,
+                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));
+
+  gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (self->choice_names));
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self, 0);
+  g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self, 0);
+
+  g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
+  g_signal_connect (self->search_entry, "stop-search", G_CALLBACK (stop_search_cb), self);
+  g_signal_connect (self->back_button, "clicked", G_CALLBACK (back_clicked_cb), self);
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (composer_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer_view), controller);
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (window_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  adw_window_title_set_title (self->chat_title, _("New Chat"));
+  update_send_state (self);
+  show_chat_page (self);
+
+  /* The composer has the focus when the window opens. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->composer_view));
+}
+
+ConfabWindow *
+confab_window_new (ConfabApplication *application)
+{
+  return g_object_new (CONFAB_TYPE_WINDOW, "application", application, NULL);
+}
+
+/**
+ * confab_window_set_store:
+ * @store: (nullable): the store, once open
+ * @error: (nullable): why the database is not used as usual
+ *
+ * Fills the window once the store has opened (on its worker thread).
+ */
+void
+confab_window_set_store (ConfabWindow *self,
+                         ConfabStore  *store,
+                         const GError *error)
+{
+  g_return_if_fail (CONFAB_IS_WINDOW (self));
+
+  if (error != NULL)
+    toast (self, error->message);
+
+  if (store == NULL || self->store != NULL)
+    return;
+
+  self->store = g_object_ref (store);
+  show_chat_page (self);
+  refresh_conversations (self);
+  confab_store_list_providers_async (self->store, NULL, providers_listed_cb, g_object_ref (self));
+}

@@ -1,0 +1,314 @@
+/* test-window.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window against a local model server: it opens with the composer
+ * focused, sends with the keyboard, streams the reply into the chat,
+ * saves the conversation, and stops on Escape.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "confab-application.h"
+#include "confab-message-row.h"
+#include "confab-test-server.h"
+#include "confab-window.h"
+
+typedef struct
+{
+  char              *dir;
+  char              *db_path;
+  ConfabTestServer  *server;
+  ConfabApplication *app;
+  ConfabWindow      *window;
+} Fixture;
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  g_error ("Timed out waiting for %s", (const char *)data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until @check is true, failing after 20 s. */
+#define WAIT_FOR(check)                                                 \
+  G_STMT_START {                                                        \
+    guint _guard = g_timeout_add_seconds (20, timeout_cb, (gpointer)#check); \
+    while (!(check))                                                    \
+      g_main_context_iteration (NULL, TRUE);                            \
+    g_source_remove (_guard);                                           \
+  } G_STMT_END
+
+static GObject *
+child (Fixture    *fixture,
+       const char *name)
+{
+  return gtk_widget_get_template_child (GTK_WIDGET (fixture->window), CONFAB_TYPE_WINDOW, name);
+}
+
+static void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref (result);
+}
+
+/* A provider "local" pointing at the test server, saved before the app
+ * starts, so the app finds it and lists its models. */
+static void
+configure_provider (Fixture *fixture)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(ConfabStore) store = NULL;
+  g_autoptr(ConfabProviderConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = g_strconcat (confab_test_server_get_url (fixture->server), "/v1", NULL);
+
+  confab_store_new_async (fixture->db_path, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  store = confab_store_new_finish (result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  config = confab_provider_config_new ("local", "openai", url);
+  confab_store_save_provider_async (store, config, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  g_assert_true (confab_store_save_provider_finish (store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  ConfabTestResponse *models;
+
+  /* Each test has its own database. */
+  fixture->dir = g_dir_make_tmp ("confab-test-window-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->db_path = g_build_filename (fixture->dir, "confab.db", NULL);
+
+  fixture->server = confab_test_server_new ();
+  models = confab_test_server_add_response (fixture->server, "/v1/models", 200);
+  confab_test_response_set_body_string (models, "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\"}]}");
+  configure_provider (fixture);
+
+  /* A fresh id per test: the previous test's application may still be
+   * exported on the session bus. */
+  fixture->app = confab_application_new ();
+  {
+    static guint n;
+    g_autofree char *id = g_strdup_printf ("io.github.confab.Confab.Test%u.P%d", n++, (int)getpid ());
+
+    g_application_set_application_id (G_APPLICATION (fixture->app), id);
+  }
+  g_application_set_flags (G_APPLICATION (fixture->app), G_APPLICATION_NON_UNIQUE);
+  confab_application_set_store_path (fixture->app, fixture->db_path);
+  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (fixture->app));
+
+  fixture->window = CONFAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
+  g_assert_nonnull (fixture->window);
+
+  /* The store opened on its worker thread and the model list arrived. */
+  WAIT_FOR (confab_application_get_store (fixture->app) != NULL &&
+            g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")))) == 1);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&fixture->app);
+  g_clear_object (&fixture->server);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char * const suffixes[] = { "", "-wal", "-shm", ".lock" };
+      g_autofree char *path = g_strconcat (fixture->db_path, suffixes[i], NULL);
+
+      g_remove (path);
+    }
+  g_rmdir (fixture->dir);
+  g_free (fixture->db_path);
+  g_free (fixture->dir);
+}
+
+static void
+type_and_send (Fixture    *fixture,
+               const char *text)
+{
+  GtkTextView *composer = GTK_TEXT_VIEW (child (fixture, "composer_view"));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer), text, -1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send", NULL));
+}
+
+static ConfabMessage *
+message_at (Fixture *fixture,
+            guint    position)
+{
+  GtkListView *list = GTK_LIST_VIEW (child (fixture, "message_list"));
+  g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), position);
+
+  return message;
+}
+
+static guint
+n_messages (Fixture *fixture)
+{
+  GtkListView *list = GTK_LIST_VIEW (child (fixture, "message_list"));
+
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list)));
+}
+
+static guint
+n_conversations (Fixture *fixture)
+{
+  GtkListView *list = GTK_LIST_VIEW (child (fixture, "conversation_list"));
+
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list)));
+}
+
+static void
+test_opens_with_composer_focused (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  GtkWidget *composer = GTK_WIDGET (child (fixture, "composer_view"));
+
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == composer);
+  g_assert_cmpuint (n_messages (fixture), ==, 0);
+  g_assert_cmpuint (n_conversations (fixture), ==, 0);
+}
+
+static void
+test_send_streams_and_saves (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  ConfabTestResponse *response;
+  g_autofree char *expected = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  ConfabMessage *reply;
+
+  g_file_get_contents (g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.expected.txt", NULL),
+                       &expected, NULL, &error);
+  g_assert_no_error (error);
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  confab_test_response_set_framing (response, CONFAB_TEST_FRAMING_EVENT);
+
+  type_and_send (fixture, "Show me some code");
+
+  /* The user's message and the reply appear; the composer is empty. */
+  WAIT_FOR (n_messages (fixture) == 2);
+  reply = message_at (fixture, 1);
+  WAIT_FOR (confab_message_get_state (reply) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 0)), ==, "Show me some code");
+  g_assert_cmpstr (confab_message_get_content (reply), ==, expected);
+  WAIT_FOR (n_conversations (fixture) == 1);
+
+  /* It is in the store, with the reply complete. */
+  WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (child (fixture, "send_stack"))), "send") == 0);
+  {
+    GtkListView *list = GTK_LIST_VIEW (child (fixture, "conversation_list"));
+    g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), 0);
+
+    g_assert_cmpstr (confab_conversation_get_title (conversation), ==, "Show me some code");
+    /* The final write may still be queued on the worker: loading queues
+     * behind it. */
+    confab_store_load_messages_async (store, confab_conversation_get_id (conversation), NULL, result_cb, &result);
+    WAIT_FOR (result != NULL);
+    stored = confab_store_load_messages_finish (store, result, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (stored->len, ==, 2);
+  g_assert_cmpstr (confab_message_get_content (g_ptr_array_index (stored, 1)), ==, expected);
+  g_assert_cmpint (confab_message_get_state (g_ptr_array_index (stored, 1)), ==, CONFAB_MESSAGE_COMPLETE);
+}
+
+static void
+test_escape_stops (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  ConfabTestResponse *response;
+  ConfabMessage *reply;
+  GtkStack *send_stack = GTK_STACK (child (fixture, "send_stack"));
+
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  confab_test_response_set_framing (response, CONFAB_TEST_FRAMING_EVENT);
+  confab_test_response_set_fault (response, CONFAB_TEST_FAULT_STALL, 600);
+
+  type_and_send (fixture, "Tell me a long story");
+  WAIT_FOR (n_messages (fixture) == 2 && g_str_equal (gtk_stack_get_visible_child_name (send_stack), "stop"));
+  reply = message_at (fixture, 1);
+  WAIT_FOR (confab_message_get_live_reply (reply) != NULL &&
+            confab_reply_get_text (confab_message_get_live_reply (reply))[0] != '\0');
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.stop", NULL));
+  WAIT_FOR (confab_message_get_state (reply) == CONFAB_MESSAGE_STOPPED);
+  g_assert_cmpstr (confab_message_get_content (reply), !=, "");
+  WAIT_FOR (g_str_equal (gtk_stack_get_visible_child_name (send_stack), "send"));
+}
+
+static void
+test_new_chat (Fixture       *fixture,
+               gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "First");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-chat", NULL));
+  g_assert_cmpuint (n_messages (fixture), ==, 0);
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == GTK_WIDGET (child (fixture, "composer_view")));
+
+  /* Back to it with the keyboard. */
+  WAIT_FOR (n_conversations (fixture) == 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.next-conversation", NULL));
+  WAIT_FOR (n_messages (fixture) == 2);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      if (g_strcmp0 (g_getenv ("CONFAB_REQUIRE_DISPLAY"), "1") == 0)
+        g_error ("No display, but CONFAB_REQUIRE_DISPLAY=1");
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+
+  g_test_add ("/window/opens-with-composer-focused", Fixture, NULL, fixture_setup,
+              test_opens_with_composer_focused, fixture_teardown);
+  g_test_add ("/window/send-streams-and-saves", Fixture, NULL, fixture_setup,
+              test_send_streams_and_saves, fixture_teardown);
+  g_test_add ("/window/escape-stops", Fixture, NULL, fixture_setup,
+              test_escape_stops, fixture_teardown);
+  g_test_add ("/window/new-chat", Fixture, NULL, fixture_setup,
+              test_new_chat, fixture_teardown);
+
+  return g_test_run ();
+}
