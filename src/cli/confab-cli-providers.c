@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "confab-engine.h"
+#include "confab-cli-common.h"
 #include "confab-cli-providers.h"
 
 /* confab-cli providers: the stored provider configurations, their keys
@@ -56,25 +57,6 @@ print_usage (FILE *out)
 static struct termios saved_termios;
 static volatile sig_atomic_t echo_disabled;
 
-static void print_error (const char *format,
-                         ...) G_GNUC_PRINTF (1, 2);
-
-static void
-print_error (const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  fflush (stdout);
-  fprintf (stderr, "confab-cli: %s\n", message);
-  fflush (stderr);
-}
-
 static void
 print_warning (const char *message)
 {
@@ -86,28 +68,9 @@ print_warning (const char *message)
 static int
 usage_error (const char *message)
 {
-  print_error ("%s", message);
+  confab_cli_print_error ("%s", message);
   fprintf (stderr, "%s\n", _("Try “confab-cli providers --help” for more information."));
   return EXIT_USAGE;
-}
-
-static void
-async_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
-/* A command-line tool has nothing else to do while it waits. */
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
 }
 
 /* Parses a subcommand's options; what remains in @argv are its
@@ -130,42 +93,14 @@ parse_options (const char          *parameters,
   return g_option_context_parse (context, argc, argv, error);
 }
 
-static ConfabStore *
-open_store (gboolean   writing,
-            GError   **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(ConfabStore) store = NULL;
-  const GError *open_error;
-
-  confab_store_new_async (NULL, NULL, async_cb, &result);
-  store = confab_store_new_finish (wait_for (&result), error);
-  if (store == NULL)
-    return NULL;
-
-  open_error = confab_store_get_open_error (store);
-  if (open_error != NULL)
-    {
-      if (writing)
-        {
-          g_set_error (error, open_error->domain, open_error->code,
-                       _("nothing can be saved: %s"), open_error->message);
-          return NULL;
-        }
-      print_warning (open_error->message);
-    }
-
-  return g_steal_pointer (&store);
-}
-
 static GPtrArray *
 list_providers (ConfabStore  *store,
                 GError      **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  confab_store_list_providers_async (store, NULL, async_cb, &result);
-  return confab_store_list_providers_finish (store, wait_for (&result), error);
+  confab_store_list_providers_async (store, NULL, confab_cli_async_cb, &result);
+  return confab_store_list_providers_finish (store, confab_cli_wait (&result), error);
 }
 
 static ConfabProviderConfig *
@@ -200,10 +135,10 @@ list_main (int    argc,
   if (argc > 1)
     return usage_error (_("list takes no arguments"));
 
-  if (!(store = open_store (FALSE, &error)) ||
+  if (!(store = confab_cli_open_store (FALSE, &error)) ||
       !(configs = list_providers (store, &error)))
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
@@ -222,8 +157,8 @@ list_main (int    argc,
       else
         {
           /* The key itself is wiped as soon as its presence is known. */
-          confab_secrets_lookup_key_async (name, NULL, async_cb, &result);
-          key = confab_secrets_lookup_key_finish (wait_for (&result), &key_error);
+          confab_secrets_lookup_key_async (name, NULL, confab_cli_async_cb, &result);
+          key = confab_secrets_lookup_key_finish (confab_cli_wait (&result), &key_error);
           if (key != NULL)
             state = "stored";
           else if (key_error == NULL)
@@ -303,16 +238,16 @@ add_main (int    argc,
   if (!confab_provider_config_validate (config, &error))
     return usage_error (error->message);
 
-  if (!(store = open_store (TRUE, &error)))
+  if (!(store = confab_cli_open_store (TRUE, &error)))
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
-  confab_store_save_provider_async (store, config, NULL, async_cb, &result);
-  if (!confab_store_save_provider_finish (store, wait_for (&result), &error))
+  confab_store_save_provider_async (store, config, NULL, confab_cli_async_cb, &result);
+  if (!confab_store_save_provider_finish (store, confab_cli_wait (&result), &error))
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
@@ -339,22 +274,22 @@ remove_main (int    argc,
   if (!confab_provider_config_validate_name (argv[1], &error))
     return usage_error (error->message);
 
-  if (!(store = open_store (TRUE, &error)))
+  if (!(store = confab_cli_open_store (TRUE, &error)))
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
-  confab_store_remove_provider_async (store, argv[1], NULL, async_cb, &result);
-  if (!confab_store_remove_provider_finish (store, wait_for (&result), &error))
+  confab_store_remove_provider_async (store, argv[1], NULL, confab_cli_async_cb, &result);
+  if (!confab_store_remove_provider_finish (store, confab_cli_wait (&result), &error))
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
   /* The provider is gone; a key left behind would only be clutter. */
-  confab_secrets_clear_key_async (argv[1], NULL, async_cb, &clear_result);
-  if (!confab_secrets_clear_key_finish (wait_for (&clear_result), &error))
+  confab_secrets_clear_key_async (argv[1], NULL, confab_cli_async_cb, &clear_result);
+  if (!confab_secrets_clear_key_finish (confab_cli_wait (&clear_result), &error))
     print_warning (error->message);
 
   return EXIT_SUCCESS;
@@ -475,7 +410,7 @@ store_key_from_stdin (const char *name,
 
   if (!read_ok)
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
   if (buffer[0] == '\0')
@@ -486,16 +421,16 @@ store_key_from_stdin (const char *name,
         return usage_error (_("the key contains control characters; nothing was stored"));
     }
 
-  confab_secrets_store_key_async (name, buffer, NULL, async_cb, &result);
-  if (!confab_secrets_store_key_finish (wait_for (&result), &error))
+  confab_secrets_store_key_async (name, buffer, NULL, confab_cli_async_cb, &result);
+  if (!confab_secrets_store_key_finish (confab_cli_wait (&result), &error))
     {
       if (g_error_matches (error, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_UNAVAILABLE))
         /* Translators: %s says that there is no keyring and the key is
          * kept only for this session. */
-        print_error (_("%s. confab-cli ends here, so that session is over and the key is lost: "
+        confab_cli_print_error (_("%s. confab-cli ends here, so that session is over and the key is lost: "
                        "nothing was stored"), error->message);
       else
-        print_error ("%s", error->message);
+        confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
@@ -524,15 +459,15 @@ set_key_main (int    argc,
   if (!confab_provider_config_validate_name (name, &error))
     return usage_error (error->message);
 
-  if (!(store = open_store (FALSE, &error)) ||
+  if (!(store = confab_cli_open_store (FALSE, &error)) ||
       !(configs = list_providers (store, &error)))
     {
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
   if (find_provider (configs, name) == NULL)
     {
-      print_error (_("there is no provider “%s”; add it first with “confab-cli providers add”"), name);
+      confab_cli_print_error (_("there is no provider “%s”; add it first with “confab-cli providers add”"), name);
       return EXIT_FAILURE;
     }
 
@@ -567,13 +502,13 @@ detect_main (int    argc,
     }
 
   confab_discover_local_servers_async (candidates != NULL ? (const char * const *)candidates->pdata : NULL,
-                                       NULL, async_cb, &result);
-  servers = confab_discover_local_servers_finish (wait_for (&result), &error);
+                                       NULL, confab_cli_async_cb, &result);
+  servers = confab_discover_local_servers_finish (confab_cli_wait (&result), &error);
   if (servers == NULL)
     {
       if (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT))
         return usage_error (error->message);
-      print_error ("%s", error->message);
+      confab_cli_print_error ("%s", error->message);
       return EXIT_FAILURE;
     }
 
