@@ -137,7 +137,10 @@ typedef struct
   gboolean in_table;        /* the last line was a top-level table row */
   gboolean prev_blank;
   gboolean prev_para;       /* the last line was paragraph text, which may go on lazily */
-  gboolean prev_quote;      /* ... inside a block quote */
+  gboolean prev_quote;      /* the last line was in a block quote */
+  gboolean in_quote_fence;  /* a fence inside that quote is open */
+  char     quote_fence_char;
+  guint    quote_fence_len;
 } ConfabMdSplitter;
 
 void       _confab_md_splitter_init    (ConfabMdSplitter   *self);

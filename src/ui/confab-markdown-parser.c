@@ -1217,6 +1217,48 @@ start_item (ConfabMdSplitter *self,
   self->para_lines = self->prev_para ? 1 : 0;
 }
 
+/* A line of a top-level block quote, from just after its ">": only
+ * whether it leaves a paragraph open (which a following line without ">"
+ * may continue lazily) matters here. */
+static void
+scan_quote_line (ConfabMdSplitter *self,
+                 const char       *p,
+                 const char       *eol,
+                 gboolean          para_open)
+{
+  const char *first;
+  guint indent;
+  char ch;
+  guint len;
+
+  if (p < eol && (*p == ' ' || *p == '\t'))
+    p++;
+  indent = measure_indent (p, eol, 0, &first);
+
+  if (self->in_quote_fence)
+    {
+      if (first < eol && indent <= 3 &&
+          fence_closer (first, eol, self->quote_fence_char, self->quote_fence_len))
+        self->in_quote_fence = FALSE;
+      self->prev_para = FALSE;
+    }
+  else if (first == eol)
+    self->prev_para = FALSE;
+  else if (indent <= 3 && fence_opener (first, eol, &ch, &len))
+    {
+      self->in_quote_fence = TRUE;
+      self->quote_fence_char = ch;
+      self->quote_fence_len = len;
+      self->prev_para = FALSE;
+    }
+  else if (indent <= 3 && (atx_heading (first, eol) || thematic_break (first, eol)))
+    self->prev_para = FALSE;
+  else if (indent >= 4 && !para_open)
+    self->prev_para = FALSE; /* indented code */
+  else
+    self->prev_para = TRUE;
+}
+
 /* One complete line [line, eol) starting at offset @line_start; the next
  * one starts at @next_start. Mirrors md4c's line analysis for what matters
  * here: top-level fences, list items (one level deep), tables, paragraph
@@ -1265,6 +1307,7 @@ scan_line (ConfabMdSplitter *self,
       self->prev_blank = TRUE;
       self->prev_para = FALSE;
       self->prev_quote = FALSE;
+      self->in_quote_fence = FALSE;
       self->in_table = FALSE;
       self->para_lines = 0;
       return;
@@ -1280,6 +1323,9 @@ scan_line (ConfabMdSplitter *self,
   was_quote = self->prev_quote;
   self->prev_blank = FALSE;
   self->prev_quote = FALSE;
+  /* Only a quote line can go on with a fence inside the quote. */
+  if (!(indent <= 3 && *first == '>'))
+    self->in_quote_fence = FALSE;
 
   /* Inside the open list item: its content is never a top-level block. */
   if (self->item_indent > 0 && indent >= self->item_indent)
@@ -1364,7 +1410,8 @@ scan_line (ConfabMdSplitter *self,
       return;
     }
 
-  if (self->prev_para && indent <= 3 && setext_underline (first, eol))
+  /* (Not under a quote's paragraph: that line would be lazy text.) */
+  if (self->prev_para && !was_quote && indent <= 3 && setext_underline (first, eol))
     {
       self->prev_para = FALSE;
       self->para_lines = 0;
@@ -1377,7 +1424,7 @@ scan_line (ConfabMdSplitter *self,
   if (indent <= 3 && *first == '>')
     {
       /* A quote's paragraph may go on lazily, but no table starts there. */
-      self->prev_para = TRUE;
+      scan_quote_line (self, first + 1, eol, was_quote && self->prev_para);
       self->prev_quote = TRUE;
       self->para_lines = 0;
     }
@@ -1396,6 +1443,12 @@ scan_line (ConfabMdSplitter *self,
       self->in_table = TRUE;
       self->prev_para = FALSE;
       self->para_lines = 0;
+    }
+  else if (self->prev_para && was_quote)
+    {
+      /* Lazy continuation of the quote's paragraph: still the quote's,
+       * so no table header either. */
+      self->prev_quote = TRUE;
     }
   else
     {

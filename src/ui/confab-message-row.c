@@ -22,6 +22,7 @@ struct _ConfabMessageRow
   ConfabMessage      *message;
   ConfabReply        *reply;
   gulong              reply_handler;
+  guint               reasoning_tick;
 
   GtkLabel           *role_label;
   GtkLabel           *time_label;
@@ -122,6 +123,19 @@ update_status (ConfabMessageRow *self)
   gtk_label_set_text (self->status_label, text != NULL ? text : "");
 }
 
+static gboolean
+reasoning_tick_cb (GtkWidget     *widget,
+                   GdkFrameClock *frame_clock,
+                   gpointer       user_data)
+{
+  ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
+
+  self->reasoning_tick = 0;
+  if (self->reply != NULL)
+    update_reasoning (self, confab_reply_get_reasoning (self->reply));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 reply_event_cb (ConfabReply       *reply,
                 const ConfabEvent *event,
@@ -134,9 +148,10 @@ reply_event_cb (ConfabReply       *reply,
       break;
 
     case CONFAB_EVENT_REASONING_DELTA:
-      /* Reasoning is shown whole in a collapsed expander; its label text
-       * is set at most per event, not per character. */
-      update_reasoning (self, confab_reply_get_reasoning (reply));
+      /* Reasoning is shown whole in an expander: its text is set at most
+       * once per frame, however fast the deltas come. */
+      if (self->reasoning_tick == 0)
+        self->reasoning_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), reasoning_tick_cb, NULL, NULL);
       break;
 
     case CONFAB_EVENT_TOOL_CALL:
@@ -158,6 +173,9 @@ reply_event_cb (ConfabReply       *reply,
 static void
 unbind_reply (ConfabMessageRow *self)
 {
+  if (self->reasoning_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->reasoning_tick);
+  self->reasoning_tick = 0;
   if (self->reply != NULL)
     g_clear_signal_handler (&self->reply_handler, self->reply);
   g_clear_object (&self->reply);
