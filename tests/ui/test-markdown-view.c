@@ -173,6 +173,11 @@ static const char *const boundary_cases[] = {
   "  ```\n  indented fence\n\nstill in it\n  ```\n\n" MARK "out\n",
   "- ```\n  x\n\n  ```\n\n" MARK "p\n",
   "* * *\n\n" MARK "Para\n",
+  /* Lazy lines of a quote start no table, so the fence after them opens. */
+  "> quote\n| a |\n|---|\n" MARK "~~~\nx\n\n```\n",
+  "> quote\nlazy\n===\n| a |\n|---|\n" MARK "```\nx\n\ny\n",
+  /* A quote ending in a fence leaves nothing to continue: a table follows. */
+  "> ```\n> x\n> ```\n| a |\n|---|\n| 1 |\n```\nz\n\n" MARK "w\n",
   "Para\n***\n\n" MARK "Next\n",
 };
 
