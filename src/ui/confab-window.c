@@ -55,6 +55,10 @@ struct _ConfabWindow
   gboolean              stick_to_bottom;
   guint                 pending_choice_lists;
 
+  /* Deleted, but only for real once its undo toast is gone. */
+  ConfabConversation   *pending_delete;
+  AdwToast             *delete_toast;
+
   AdwToastOverlay      *toast_overlay;
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
@@ -163,6 +167,12 @@ refresh_conversations_cb (GObject      *object,
       toast (self, error->message);
       return;
     }
+
+  /* One deleted but still undoable is not shown. */
+  for (guint i = 0; self->pending_delete != NULL && i < conversations->len; i++)
+    if (confab_conversation_get_id (g_ptr_array_index (conversations, i)) ==
+        confab_conversation_get_id (self->pending_delete))
+      g_ptr_array_remove_index (conversations, i--);
 
   for (guint i = 0; i < conversations->len; i++)
     if (confab_conversation_get_id (g_ptr_array_index (conversations, i)) == self->conversation_id)
@@ -1051,6 +1061,111 @@ back_clicked_cb (GtkButton    *button,
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
 }
 
+/* Deleting, with an undo toast */
+
+static void
+deleted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_delete_conversation_finish (CONFAB_STORE (object), result, &error))
+    toast (self, error->message);
+}
+
+/* The toast went away without Undo: now the conversation is deleted. */
+static void
+commit_pending_delete (ConfabWindow *self)
+{
+  g_autoptr(ConfabConversation) conversation = g_steal_pointer (&self->pending_delete);
+
+  if (conversation == NULL || self->store == NULL)
+    return;
+  confab_store_delete_conversation_async (self->store, confab_conversation_get_id (conversation), NULL,
+                                          deleted_cb, g_object_ref (self));
+}
+
+static void
+delete_toast_dismissed_cb (AdwToast     *delete_toast,
+                           ConfabWindow *self)
+{
+  if (self->delete_toast == delete_toast)
+    self->delete_toast = NULL;
+  commit_pending_delete (self);
+}
+
+static void
+delete_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  guint selected = gtk_single_selection_get_selected (self->conversation_selection);
+  g_autoptr(ConfabConversation) conversation = NULL;
+  gint64 id;
+
+  if (selected == GTK_INVALID_LIST_POSITION)
+    return;
+  conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), selected);
+  id = confab_conversation_get_id (conversation);
+
+  /* A reply still being written there stops first. */
+  if (g_hash_table_contains (self->turns, &id))
+    {
+      toast (self, _("Stop the reply before deleting its conversation"));
+      return;
+    }
+
+  /* One undo at a time: a previous deletion becomes final now. */
+  if (self->delete_toast != NULL)
+    adw_toast_dismiss (self->delete_toast);
+  commit_pending_delete (self);
+
+  self->pending_delete = g_object_ref (conversation);
+  g_list_store_remove (self->conversations, selected);
+  if (id == self->conversation_id)
+    open_conversation (self, NULL);
+
+  self->delete_toast = adw_toast_new (_("Conversation deleted"));
+  adw_toast_set_button_label (self->delete_toast, _("_Undo"));
+  adw_toast_set_action_name (self->delete_toast, "win.undo-delete");
+  g_signal_connect_object (self->delete_toast, "dismissed", G_CALLBACK (delete_toast_dismissed_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, self->delete_toast);
+}
+
+static void
+undo_delete_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  if (self->pending_delete == NULL)
+    return;
+
+  g_clear_object (&self->pending_delete);
+  if (self->delete_toast != NULL)
+    adw_toast_dismiss (self->delete_toast);
+  refresh_conversations (self);
+}
+
+static gboolean
+conversation_list_key_pressed_cb (GtkEventControllerKey *controller,
+                                  guint                  keyval,
+                                  guint                  keycode,
+                                  GdkModifierType        state,
+                                  ConfabWindow          *self)
+{
+  if ((keyval == GDK_KEY_Delete || keyval == GDK_KEY_KP_Delete) && !(state & GDK_MODIFIER_MASK))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.delete", NULL);
+      return GDK_EVENT_STOP;
+    }
+  return GDK_EVENT_PROPAGATE;
+}
+
 /* List item factories */
 
 static void
@@ -1148,6 +1263,9 @@ confab_window_dispose (GObject *object)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_cancellable_cancel (((Turn *)value)->cancellable);
 
+  /* A deletion waiting for its undo toast is final when the window goes. */
+  commit_pending_delete (self);
+
   g_cancellable_cancel (self->search_cancellable);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->search_cancellable);
@@ -1212,6 +1330,8 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, next_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.copy-last-reply", NULL, copy_last_reply_action);
   gtk_widget_class_install_action (widget_class, "win.rename", NULL, rename_action);
+  gtk_widget_class_install_action (widget_class, "win.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-delete", NULL, undo_delete_action);
 }
 
 static void
@@ -1275,6 +1395,12 @@ confab_window_init (ConfabWindow *self)
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
   g_signal_connect (controller, "key-pressed", G_CALLBACK (composer_key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->composer_view), controller);
+
+  /* Delete deletes the selected conversation when the list has the focus
+   * (in a text field it deletes text, as ever). */
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (conversation_list_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->conversation_list), controller);
 
   controller = gtk_event_controller_key_new ();
   g_signal_connect (controller, "key-pressed", G_CALLBACK (window_key_pressed_cb), self);

@@ -127,7 +127,8 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  if (fixture->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (fixture->window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_clear_object (&fixture->app);
@@ -287,6 +288,46 @@ test_new_chat (Fixture       *fixture,
   WAIT_FOR (n_messages (fixture) == 2);
 }
 
+static void
+test_delete_and_undo (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  GtkListView *list = GTK_LIST_VIEW (child (fixture, "conversation_list"));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GError) error = NULL;
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "Delete me");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (n_conversations (fixture) == 1 &&
+            gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (gtk_list_view_get_model (list))) == 0);
+
+  /* Gone from the list at once, back with Undo. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.delete", NULL));
+  g_assert_cmpuint (n_conversations (fixture), ==, 0);
+  g_assert_cmpuint (n_messages (fixture), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.undo-delete", NULL));
+  WAIT_FOR (n_conversations (fixture) == 1);
+
+  /* Without Undo, it is deleted for real once the notice is gone (here:
+   * the window closes). */
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (gtk_list_view_get_model (list)), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.delete", NULL));
+  g_assert_cmpuint (n_conversations (fixture), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  fixture->window = NULL;
+
+  confab_store_list_conversations_async (store, 0, TRUE, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  stored = confab_store_list_conversations_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -309,6 +350,8 @@ main (int   argc,
               test_escape_stops, fixture_teardown);
   g_test_add ("/window/new-chat", Fixture, NULL, fixture_setup,
               test_new_chat, fixture_teardown);
+  g_test_add ("/window/delete-and-undo", Fixture, NULL, fixture_setup,
+              test_delete_and_undo, fixture_teardown);
 
   return g_test_run ();
 }
