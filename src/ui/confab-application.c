@@ -116,6 +116,7 @@ confab_application_startup (GApplication *app)
     { "win.next-conversation", { "<Control>Page_Down", "<Alt>Down", NULL } },
     { "win.copy-last-reply", { "<Control><Shift>c", NULL } },
     { "win.rename", { "F2", NULL } },
+    { "win.regenerate", { "<Control>r", NULL } },
   };
 
   /* A static library may drop its resources unless they are registered. */

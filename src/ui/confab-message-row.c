@@ -33,6 +33,7 @@ struct _ConfabMessageRow
   ConfabMarkdownView *markdown_view;
   GtkLabel           *tool_calls_label;
   GtkLabel           *status_label;
+  GtkButton          *retry_button;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -121,6 +122,9 @@ update_status (ConfabMessageRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), text != NULL);
   gtk_label_set_text (self->status_label, text != NULL ? text : "");
+  /* A failed reply can be asked for again; the failed one stays as a
+   * branch of the conversation. */
+  gtk_widget_set_visible (GTK_WIDGET (self->retry_button), state == CONFAB_MESSAGE_FAILED);
 }
 
 static gboolean
@@ -217,6 +221,7 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, markdown_view);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, tool_calls_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, retry_button);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
@@ -294,6 +299,7 @@ confab_message_row_set_message (ConfabMessageRow *self,
       gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
       gtk_spinner_start (self->spinner);
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->retry_button), FALSE);
       return;
     }
 

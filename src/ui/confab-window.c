@@ -30,6 +30,7 @@ typedef struct
 {
   ConfabWindow  *window;
   gint64         conversation_id;
+  ConfabMessage *user_message;
   ConfabMessage *reply_message;
   ConfabReply   *reply;
   GCancellable  *cancellable;
@@ -99,6 +100,7 @@ turn_free (gpointer data)
   /* The turn holds the window until its reply ended, so the reply's
    * callbacks never find it gone. */
   g_clear_object (&turn->window);
+  g_clear_object (&turn->user_message);
   g_clear_object (&turn->reply_message);
   g_clear_object (&turn->reply);
   g_clear_object (&turn->cancellable);
@@ -689,6 +691,25 @@ reply_added_cb (GObject      *object,
   confab_store_load_messages_async (CONFAB_STORE (object), turn->conversation_id, NULL, history_loaded_cb, turn);
 }
 
+/* Adds the empty streaming reply after the turn's user message, then
+ * sends. */
+static void
+add_reply (ConfabWindow *self,
+           Turn         *turn)
+{
+  turn->reply_message = confab_message_new (CONFAB_ROLE_ASSISTANT, "");
+  confab_message_set_state (turn->reply_message, CONFAB_MESSAGE_STREAMING);
+  confab_message_set_model (turn->reply_message, turn->choice->model);
+  confab_message_set_created_at (turn->reply_message, g_get_real_time () / 1000);
+  confab_message_set_parent_id (turn->reply_message, confab_message_get_id (turn->user_message));
+
+  if (turn->conversation_id == self->conversation_id)
+    g_list_store_append (self->messages, turn->reply_message);
+
+  confab_store_add_message_async (self->store, turn->conversation_id, turn->reply_message, NULL,
+                                  reply_added_cb, turn);
+}
+
 static void
 user_added_cb (GObject      *object,
                GAsyncResult *result,
@@ -697,8 +718,9 @@ user_added_cb (GObject      *object,
   Turn *turn = user_data;
   g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
   g_autoptr(GError) error = NULL;
+  gint64 id;
 
-  if (confab_store_add_message_finish (CONFAB_STORE (object), result, &error) == 0)
+  if ((id = confab_store_add_message_finish (CONFAB_STORE (object), result, &error)) == 0)
     {
       /* Nothing the user wrote is lost: it goes back to the composer. */
       GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
@@ -712,34 +734,27 @@ user_added_cb (GObject      *object,
       return;
     }
 
-  if (turn->conversation_id == self->conversation_id)
-    g_list_store_append (self->messages, turn->reply_message);
-
-  confab_store_add_message_async (self->store, turn->conversation_id, turn->reply_message, NULL,
-                                  reply_added_cb, turn);
+  confab_message_set_id (turn->user_message, id);
+  add_reply (self, turn);
 }
 
 static void
 send_in_conversation (ConfabWindow *self,
                       Turn         *turn)
 {
-  g_autoptr(ConfabMessage) user = confab_message_new (CONFAB_ROLE_USER, turn->prompt);
-
-  confab_message_set_created_at (user, g_get_real_time () / 1000);
-  turn->reply_message = confab_message_new (CONFAB_ROLE_ASSISTANT, "");
-  confab_message_set_state (turn->reply_message, CONFAB_MESSAGE_STREAMING);
-  confab_message_set_model (turn->reply_message, turn->choice->model);
-  confab_message_set_created_at (turn->reply_message, g_get_real_time () / 1000);
+  turn->user_message = confab_message_new (CONFAB_ROLE_USER, turn->prompt);
+  confab_message_set_created_at (turn->user_message, g_get_real_time () / 1000);
 
   g_hash_table_insert (self->turns, &turn->conversation_id, turn);
   update_send_state (self);
 
   self->stick_to_bottom = TRUE;
-  g_list_store_append (self->messages, user);
+  g_list_store_append (self->messages, turn->user_message);
   show_chat_page (self);
 
   /* The user's message is committed before anything is sent. */
-  confab_store_add_message_async (self->store, turn->conversation_id, user, NULL, user_added_cb, turn);
+  confab_store_add_message_async (self->store, turn->conversation_id, turn->user_message, NULL,
+                                  user_added_cb, turn);
 }
 
 static void
@@ -840,6 +855,58 @@ send_action (GtkWidget  *widget,
 
   turn->conversation_id = self->conversation_id;
   send_in_conversation (self, turn);
+}
+
+static void
+regenerate_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  ModelChoice *choice = selected_choice (self);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  g_autoptr(ConfabMessage) user = NULL;
+  guint position = n;
+  Turn *turn;
+
+  if (self->store == NULL || self->conversation_id == 0 || current_turn (self) != NULL)
+    return;
+  if (choice == NULL)
+    {
+      toast (self, _("No model to send to: start a model server or add a provider"));
+      return;
+    }
+
+  /* The last message the user wrote gets a new reply; the old one stays
+   * in the conversation as another branch. */
+  while (position > 0)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), position - 1);
+
+      if (confab_message_get_role (message) == CONFAB_ROLE_USER && confab_message_get_id (message) > 0)
+        {
+          user = g_steal_pointer (&message);
+          break;
+        }
+      position--;
+    }
+  if (user == NULL)
+    return;
+
+  g_list_store_splice (self->messages, position, n - position, NULL, 0);
+
+  turn = g_new0 (Turn, 1);
+  turn->window = g_object_ref (self);
+  turn->conversation_id = self->conversation_id;
+  turn->prompt = g_strdup (confab_message_get_content (user));
+  turn->user_message = g_steal_pointer (&user);
+  turn->choice = choice;
+  turn->cancellable = g_cancellable_new ();
+
+  g_hash_table_insert (self->turns, &turn->conversation_id, turn);
+  update_send_state (self);
+  self->stick_to_bottom = TRUE;
+  add_reply (self, turn);
 }
 
 static void
@@ -1323,6 +1390,7 @@ confab_window_class_init (ConfabWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
   gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
   gtk_widget_class_install_action (widget_class, "win.focus-composer", NULL, focus_composer_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "confab-application.h"
@@ -318,14 +319,70 @@ test_delete_and_undo (Fixture       *fixture,
   gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (gtk_list_view_get_model (list)), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.delete", NULL));
   g_assert_cmpuint (n_conversations (fixture), ==, 0);
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *)&fixture->window);
   gtk_window_destroy (GTK_WINDOW (fixture->window));
-  fixture->window = NULL;
+  WAIT_FOR (fixture->window == NULL);
 
   confab_store_list_conversations_async (store, 0, TRUE, NULL, result_cb, &result);
   WAIT_FOR (result != NULL);
   stored = confab_store_list_conversations_finish (store, result, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stored->len, ==, 0);
+}
+
+/* A failed reply shows Retry; retrying asks again for the same message
+ * and keeps the failed reply as another branch. */
+static void
+test_retry_after_failure (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  ConfabTestResponse *failed = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  ConfabTestResponse *good = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) siblings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  gint64 failed_id;
+
+  confab_test_response_set_body_file (failed,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-error-midway.sse", NULL));
+  confab_test_response_set_body_file (good,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  g_file_get_contents (g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.expected.txt", NULL),
+                       &expected, NULL, &error);
+  g_assert_no_error (error);
+
+  type_and_send (fixture, "Try this");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_FAILED);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 1)), ==, "Partial ans");
+  g_assert_nonnull (strstr (confab_message_get_error (message_at (fixture, 1)), "Upstream provider returned an error"));
+  failed_id = confab_message_get_id (message_at (fixture, 1));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.regenerate", NULL));
+  WAIT_FOR (n_messages (fixture) == 2 &&
+            confab_message_get_id (message_at (fixture, 1)) != failed_id &&
+            confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 1)), ==, expected);
+
+  /* The second request sent the user's message once, and not the failed
+   * reply. */
+  {
+    GBytes *body = confab_test_server_get_request_body (fixture->server, confab_test_server_get_n_requests (fixture->server) - 1);
+    g_autoptr(JsonNode) node = json_from_string (g_bytes_get_data (body, NULL), &error);
+    JsonArray *messages;
+
+    g_assert_no_error (error);
+    messages = json_object_get_array_member (json_node_get_object (node), "messages");
+    g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+  }
+
+  /* Both replies are kept, as siblings. */
+  confab_store_list_siblings_async (store, failed_id, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  siblings = confab_store_list_siblings_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (siblings->len, ==, 2);
 }
 
 int
@@ -352,6 +409,8 @@ main (int   argc,
               test_new_chat, fixture_teardown);
   g_test_add ("/window/delete-and-undo", Fixture, NULL, fixture_setup,
               test_delete_and_undo, fixture_teardown);
+  g_test_add ("/window/retry-after-failure", Fixture, NULL, fixture_setup,
+              test_retry_after_failure, fixture_teardown);
 
   return g_test_run ();
 }
