@@ -77,9 +77,24 @@ quit_action (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+static void
+show_conversation_action (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer      user_data)
+{
+  ConfabApplication *self = user_data;
+  GtkWindow *window;
+
+  g_application_activate (G_APPLICATION (self));
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (CONFAB_IS_WINDOW (window))
+    confab_window_show_conversation (CONFAB_WINDOW (window), g_variant_get_int64 (parameter));
+}
+
 static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "quit", quit_action },
+  { "show-conversation", show_conversation_action, "x" },
 };
 
 static void

@@ -610,6 +610,26 @@ turn_done_cb (GObject      *object,
 
   confab_message_set_live_reply (message, NULL);
   refresh_message_item (self, message);
+
+  /* Someone waiting elsewhere learns the reply is there; the notification
+   * brings them back to its conversation. */
+  if (!gtk_window_is_active (GTK_WINDOW (self)) && confab_message_get_state (message) != CONFAB_MESSAGE_STOPPED)
+    {
+      g_autoptr(GNotification) notification = NULL;
+      g_autofree char *id = g_strdup_printf ("reply-%" G_GINT64_FORMAT, turn->conversation_id);
+      g_autofree char *body = g_utf8_substring (confab_message_get_state (message) == CONFAB_MESSAGE_FAILED
+                                                ? confab_message_get_error (message)
+                                                : confab_message_get_content (message), 0, 120);
+
+      notification = g_notification_new (confab_message_get_state (message) == CONFAB_MESSAGE_FAILED
+                                         ? _("The reply failed") : _("The reply is ready"));
+      g_notification_set_body (notification, body);
+      g_notification_set_default_action_and_target (notification, "app.show-conversation", "x",
+                                                    turn->conversation_id);
+      g_application_send_notification (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
+                                       id, notification);
+    }
+
   g_hash_table_remove (self->turns, &turn->conversation_id);
   update_send_state (self);
   refresh_conversations (self);
@@ -1512,4 +1532,39 @@ confab_window_set_store (ConfabWindow *self,
   show_chat_page (self);
   refresh_conversations (self);
   confab_store_list_providers_async (self->store, NULL, providers_listed_cb, g_object_ref (self));
+}
+
+static void
+show_conversation_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(ConfabConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = confab_store_get_conversation_finish (CONFAB_STORE (object), result, &error);
+  if (conversation == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  open_conversation (self, conversation);
+  refresh_conversations (self);
+}
+
+/**
+ * confab_window_show_conversation:
+ *
+ * Opens a stored conversation (from a notification, say).
+ */
+void
+confab_window_show_conversation (ConfabWindow *self,
+                                 gint64        conversation_id)
+{
+  g_return_if_fail (CONFAB_IS_WINDOW (self));
+
+  if (self->store == NULL)
+    return;
+  confab_store_get_conversation_async (self->store, conversation_id, NULL, show_conversation_cb, g_object_ref (self));
 }

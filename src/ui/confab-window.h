@@ -20,5 +20,7 @@ ConfabWindow *confab_window_new       (ConfabApplication *application);
 void          confab_window_set_store (ConfabWindow      *self,
                                        ConfabStore       *store,
                                        const GError      *error);
+void          confab_window_show_conversation (ConfabWindow *self,
+                                               gint64        conversation_id);
 
 G_END_DECLS

@@ -385,6 +385,30 @@ test_retry_after_failure (Fixture       *fixture,
   g_assert_cmpuint (siblings->len, ==, 2);
 }
 
+/* What a notification's click does: the window shows that conversation. */
+static void
+test_show_conversation (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  GtkListView *list = GTK_LIST_VIEW (child (fixture, "conversation_list"));
+  g_autoptr(ConfabConversation) conversation = NULL;
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "Notify me");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (n_conversations (fixture) == 1);
+  conversation = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), 0);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-chat", NULL));
+  g_assert_cmpuint (n_messages (fixture), ==, 0);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "show-conversation",
+                                  g_variant_new_int64 (confab_conversation_get_id (conversation)));
+  WAIT_FOR (n_messages (fixture) == 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -411,6 +435,8 @@ main (int   argc,
               test_delete_and_undo, fixture_teardown);
   g_test_add ("/window/retry-after-failure", Fixture, NULL, fixture_setup,
               test_retry_after_failure, fixture_teardown);
+  g_test_add ("/window/show-conversation", Fixture, NULL, fixture_setup,
+              test_show_conversation, fixture_teardown);
 
   return g_test_run ();
 }
