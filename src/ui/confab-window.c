@@ -31,6 +31,7 @@ typedef struct
   ConfabWindow  *window;
   gint64         conversation_id;
   ConfabMessage *user_message;
+  gint64         user_parent_id;
   ConfabMessage *reply_message;
   ConfabReply   *reply;
   GCancellable  *cancellable;
@@ -55,6 +56,9 @@ struct _ConfabWindow
   gint64                conversation_id;
   gboolean              stick_to_bottom;
   guint                 pending_choice_lists;
+
+  /* The user's message being edited with Up, to resend as a new branch. */
+  ConfabMessage        *editing;
 
   /* Deleted, but only for real once its undo toast is gone. */
   ConfabConversation   *pending_delete;
@@ -262,6 +266,7 @@ open_conversation (ConfabWindow       *self,
   g_clear_object (&self->load_cancellable);
 
   self->conversation_id = conversation != NULL ? confab_conversation_get_id (conversation) : 0;
+  g_clear_object (&self->editing);
   g_list_store_remove_all (self->messages);
   update_send_state (self);
 
@@ -764,6 +769,7 @@ send_in_conversation (ConfabWindow *self,
 {
   turn->user_message = confab_message_new (CONFAB_ROLE_USER, turn->prompt);
   confab_message_set_created_at (turn->user_message, g_get_real_time () / 1000);
+  confab_message_set_parent_id (turn->user_message, turn->user_parent_id);
 
   g_hash_table_insert (self->turns, &turn->conversation_id, turn);
   update_send_state (self);
@@ -861,6 +867,24 @@ send_action (GtkWidget  *widget,
   turn->cancellable = g_cancellable_new ();
   gtk_text_buffer_set_text (buffer, "", 0);
 
+  /* An edited message is a sibling of the one it replaces: the old one
+   * and its replies stay in the conversation as another branch. */
+  if (self->editing != NULL)
+    {
+      guint position;
+
+      if (g_list_store_find (self->messages, self->editing, &position))
+        {
+          g_autoptr(ConfabMessage) previous = position > 0
+            ? g_list_model_get_item (G_LIST_MODEL (self->messages), position - 1) : NULL;
+
+          turn->user_parent_id = previous != NULL ? confab_message_get_id (previous) : -1;
+          g_list_store_splice (self->messages, position,
+                               g_list_model_get_n_items (G_LIST_MODEL (self->messages)) - position, NULL, 0);
+        }
+      g_clear_object (&self->editing);
+    }
+
   if (self->conversation_id == 0)
     {
       g_autoptr(ConfabConversation) draft = confab_conversation_new (0);
@@ -941,6 +965,33 @@ stop_action (GtkWidget  *widget,
     g_cancellable_cancel (turn->cancellable);
 }
 
+static void
+edit_last_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  if (current_turn (self) != NULL || gtk_text_buffer_get_char_count (buffer) > 0)
+    return;
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+
+      if (confab_message_get_role (message) != CONFAB_ROLE_USER || confab_message_get_id (message) <= 0)
+        continue;
+
+      g_set_object (&self->editing, message);
+      gtk_text_buffer_set_text (buffer, confab_message_get_content (message), -1);
+      gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+      toast (self, _("Editing your last message: Enter sends it as a new version, Escape cancels"));
+      return;
+    }
+}
+
 static gboolean
 composer_key_pressed_cb (GtkEventControllerKey *controller,
                          guint                  keyval,
@@ -953,6 +1004,14 @@ composer_key_pressed_cb (GtkEventControllerKey *controller,
       !(state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)))
     {
       gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+      return GDK_EVENT_STOP;
+    }
+
+  /* Up in an empty composer edits the last message. */
+  if (keyval == GDK_KEY_Up && !(state & GDK_MODIFIER_MASK) &&
+      gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (self->composer_view)) == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.edit-last", NULL);
       return GDK_EVENT_STOP;
     }
   return GDK_EVENT_PROPAGATE;
@@ -970,6 +1029,11 @@ window_key_pressed_cb (GtkEventControllerKey *controller,
     {
       if (current_turn (self) != NULL)
         gtk_widget_activate_action (GTK_WIDGET (self), "win.stop", NULL);
+      else if (self->editing != NULL)
+        {
+          g_clear_object (&self->editing);
+          gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer_view), "", 0);
+        }
       else
         gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
       return GDK_EVENT_STOP;
@@ -1369,6 +1433,7 @@ confab_window_finalize (GObject *object)
   ConfabWindow *self = (ConfabWindow *)object;
 
   g_clear_object (&self->store);
+  g_clear_object (&self->editing);
   g_clear_object (&self->conversations);
   g_clear_object (&self->messages);
   g_clear_object (&self->search_results);
@@ -1411,6 +1476,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
   gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
   gtk_widget_class_install_action (widget_class, "win.focus-composer", NULL, focus_composer_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);

@@ -409,6 +409,46 @@ test_show_conversation (Fixture       *fixture,
   WAIT_FOR (n_messages (fixture) == 2);
 }
 
+/* Up in an empty composer edits the last message; sending makes a new
+ * version, and the old one stays as a sibling. */
+static void
+test_edit_last (Fixture       *fixture,
+                gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  GtkTextView *composer = GTK_TEXT_VIEW (child (fixture, "composer_view"));
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) siblings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+  gint64 first_id;
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "Frist question");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE &&
+            confab_message_get_id (message_at (fixture, 0)) > 0);
+  first_id = confab_message_get_id (message_at (fixture, 0));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.edit-last", NULL));
+  gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (composer), &start, &end);
+  text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (composer), &start, &end, FALSE);
+  g_assert_cmpstr (text, ==, "Frist question");
+
+  type_and_send (fixture, "First question");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_id (message_at (fixture, 0)) != first_id &&
+            confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 0)), ==, "First question");
+
+  confab_store_list_siblings_async (store, first_id, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  siblings = confab_store_list_siblings_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (siblings->len, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -437,6 +477,8 @@ main (int   argc,
               test_retry_after_failure, fixture_teardown);
   g_test_add ("/window/show-conversation", Fixture, NULL, fixture_setup,
               test_show_conversation, fixture_teardown);
+  g_test_add ("/window/edit-last", Fixture, NULL, fixture_setup,
+              test_edit_last, fixture_teardown);
 
   return g_test_run ();
 }
