@@ -132,6 +132,8 @@ confab_application_startup (GApplication *app)
     { "win.copy-last-reply", { "<Control><Shift>c", NULL } },
     { "win.rename", { "F2", NULL } },
     { "win.regenerate", { "<Control>r", NULL } },
+    { "win.pin", { "<Control>p", NULL } },
+    { "win.archive", { "<Control><Shift>a", NULL } },
   };
 
   /* A static library may drop its resources unless they are registered. */

@@ -282,7 +282,19 @@ confab_message_row_set_message (ConfabMessageRow *self,
     }
 
   time = format_time (confab_message_get_created_at (message));
-  gtk_label_set_text (self->time_label, time);
+  {
+    gint64 completion_tokens = -1;
+    gint64 elapsed_ms = confab_message_get_finished_at (message) - confab_message_get_created_at (message);
+    g_autofree char *footer = NULL;
+
+    /* A subtle line for replies: how long, how fast. */
+    confab_message_get_usage (message, NULL, &completion_tokens);
+    if (assistant && completion_tokens > 0 && confab_message_get_finished_at (message) > 0 && elapsed_ms > 0)
+      /* Translators: time, number of tokens, tokens per second */
+      footer = g_strdup_printf (_("%s · %lld tokens · %.1f tokens/s"), time, (long long)completion_tokens,
+                                completion_tokens * 1000.0 / elapsed_ms);
+    gtk_label_set_text (self->time_label, footer != NULL ? footer : time);
+  }
 
   gtk_widget_set_visible (GTK_WIDGET (self->user_label), !assistant);
   gtk_widget_set_visible (GTK_WIDGET (self->markdown_view), assistant);

@@ -602,6 +602,7 @@ turn_done_cb (GObject      *object,
   for (guint i = 0; i < confab_reply_get_tool_calls (reply)->len; i++)
     confab_message_add_tool_call (message, g_ptr_array_index (confab_reply_get_tool_calls (reply), i));
   confab_message_set_usage (message, usage->prompt_tokens, usage->completion_tokens);
+  confab_message_set_finished_at (message, g_get_real_time () / 1000);
 
   if (confab_reply_run_finish (reply, result, &error))
     confab_message_set_state (message, CONFAB_MESSAGE_COMPLETE);
@@ -773,6 +774,7 @@ send_in_conversation (ConfabWindow *self,
 
   g_hash_table_insert (self->turns, &turn->conversation_id, turn);
   update_send_state (self);
+  refresh_conversations (self);
 
   self->stick_to_bottom = TRUE;
   g_list_store_append (self->messages, turn->user_message);
@@ -1206,6 +1208,47 @@ rename_action (GtkWidget  *widget,
 }
 
 static void
+toggle_flag (ConfabWindow *self,
+             gboolean      archive)
+{
+  guint selected = gtk_single_selection_get_selected (self->conversation_selection);
+  g_autoptr(ConfabConversation) conversation = NULL;
+
+  if (selected == GTK_INVALID_LIST_POSITION)
+    return;
+  conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), selected);
+
+  if (archive)
+    {
+      confab_conversation_set_archived (conversation, !confab_conversation_get_archived (conversation));
+      toast (self, confab_conversation_get_archived (conversation) ? _("Conversation archived")
+                                                                   : _("Conversation restored"));
+      if (confab_conversation_get_id (conversation) == self->conversation_id)
+        open_conversation (self, NULL);
+    }
+  else
+    confab_conversation_set_pinned (conversation, !confab_conversation_get_pinned (conversation));
+
+  confab_store_update_conversation_async (self->store, conversation, NULL, renamed_cb, g_object_ref (self));
+}
+
+static void
+pin_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *parameter)
+{
+  toggle_flag (CONFAB_WINDOW (widget), FALSE);
+}
+
+static void
+archive_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  toggle_flag (CONFAB_WINDOW (widget), TRUE);
+}
+
+static void
 back_clicked_cb (GtkButton    *button,
                  ConfabWindow *self)
 {
@@ -1477,6 +1520,8 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
   gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
+  gtk_widget_class_install_action (widget_class, "win.pin", NULL, pin_action);
+  gtk_widget_class_install_action (widget_class, "win.archive", NULL, archive_action);
   gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
   gtk_widget_class_install_action (widget_class, "win.focus-composer", NULL, focus_composer_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);

@@ -449,6 +449,48 @@ test_edit_last (Fixture       *fixture,
   g_assert_cmpuint (siblings->len, ==, 2);
 }
 
+static ConfabConversation *
+conversation_at (Fixture *fixture,
+                 guint    position)
+{
+  GtkListView *list = GTK_LIST_VIEW (child (fixture, "conversation_list"));
+  g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)),
+                                                                      position);
+  return conversation;
+}
+
+/* Pinned conversations stay on top; archived ones leave the list. */
+static void
+test_pin_and_archive (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  GtkSingleSelection *selection =
+    GTK_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (child (fixture, "conversation_list"))));
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "Older");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-chat", NULL));
+  type_and_send (fixture, "Newer");
+  WAIT_FOR (n_conversations (fixture) == 2 && n_messages (fixture) == 2 &&
+            confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (g_str_equal (confab_conversation_get_title (conversation_at (fixture, 0)), "Newer"));
+
+  /* Pin the older one: it moves to the top. */
+  gtk_single_selection_set_selected (selection, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.pin", NULL));
+  WAIT_FOR (g_str_equal (confab_conversation_get_title (conversation_at (fixture, 0)), "Older"));
+  g_assert_true (confab_conversation_get_pinned (conversation_at (fixture, 0)));
+
+  /* Archive it: it leaves the list. */
+  gtk_single_selection_set_selected (selection, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.archive", NULL));
+  WAIT_FOR (n_conversations (fixture) == 1);
+  g_assert_cmpstr (confab_conversation_get_title (conversation_at (fixture, 0)), ==, "Newer");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -479,6 +521,8 @@ main (int   argc,
               test_show_conversation, fixture_teardown);
   g_test_add ("/window/edit-last", Fixture, NULL, fixture_setup,
               test_edit_last, fixture_teardown);
+  g_test_add ("/window/pin-and-archive", Fixture, NULL, fixture_setup,
+              test_pin_and_archive, fixture_teardown);
 
   return g_test_run ();
 }
