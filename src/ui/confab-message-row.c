@@ -34,6 +34,10 @@ struct _ConfabMessageRow
   GtkLabel           *tool_calls_label;
   GtkLabel           *status_label;
   GtkButton          *retry_button;
+  GtkWidget          *branch_box;
+  GtkLabel           *branch_label;
+  GtkButton          *previous_button;
+  GtkButton          *next_button;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -222,6 +226,10 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, tool_calls_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, branch_box);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, branch_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, previous_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, next_button);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
@@ -263,6 +271,7 @@ confab_message_row_set_message (ConfabMessageRow *self,
 
   unbind_reply (self);
   g_set_object (&self->message, message);
+  gtk_widget_set_visible (self->branch_box, FALSE);
   if (message == NULL)
     return;
 
@@ -326,4 +335,50 @@ confab_message_row_set_message (ConfabMessageRow *self,
   update_reasoning (self, confab_message_get_reasoning (message));
   update_tool_calls (self, confab_message_get_tool_calls (message));
   update_status (self);
+}
+
+/**
+ * confab_message_row_set_versions:
+ * @versions: (element-type gint64): the ids of the message's versions
+ *   (itself and its siblings), oldest first
+ *
+ * Shows ‹ i/n › to switch between the versions of the message when there
+ * is more than one; the buttons activate win.switch-branch.
+ */
+void
+confab_message_row_set_versions (ConfabMessageRow *self,
+                                 GArray           *versions)
+{
+  gint64 id;
+  guint index = 0;
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (CONFAB_IS_MESSAGE_ROW (self));
+
+  if (self->message == NULL || versions == NULL || versions->len < 2)
+    {
+      gtk_widget_set_visible (self->branch_box, FALSE);
+      return;
+    }
+
+  id = confab_message_get_id (self->message);
+  for (guint i = 0; i < versions->len; i++)
+    if (g_array_index (versions, gint64, i) == id)
+      index = i;
+
+  /* Translators: which version of a message is shown, "2/3" */
+  text = g_strdup_printf (_("%u/%u"), index + 1, versions->len);
+  gtk_label_set_text (self->branch_label, text);
+
+  /* The target first: an action name without its target would not match
+   * the action's parameter type. */
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->previous_button), "x",
+                                    g_array_index (versions, gint64, index > 0 ? index - 1 : 0));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->previous_button), "win.switch-branch");
+  gtk_widget_set_sensitive (GTK_WIDGET (self->previous_button), index > 0);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->next_button), "x",
+                                    g_array_index (versions, gint64, MIN (index + 1, versions->len - 1)));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->next_button), "win.switch-branch");
+  gtk_widget_set_sensitive (GTK_WIDGET (self->next_button), index + 1 < versions->len);
+  gtk_widget_set_visible (self->branch_box, TRUE);
 }

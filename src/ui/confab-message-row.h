@@ -20,6 +20,8 @@ GtkWidget     *confab_message_row_new         (void);
 void           confab_message_row_set_message (ConfabMessageRow *self,
                                                ConfabMessage    *message);
 ConfabMessage *confab_message_row_get_message (ConfabMessageRow *self);
+void           confab_message_row_set_versions (ConfabMessageRow *self,
+                                                GArray           *versions);
 
 /* A reply still streaming into @message: rows showing it follow its
  * events. Set by whoever runs the reply, cleared when it ends. */

@@ -1426,13 +1426,83 @@ setup_message_cb (GtkSignalListItemFactory *factory,
   gtk_list_item_set_child (item, confab_message_row_new ());
 }
 
+typedef struct
+{
+  ConfabMessageRow *row;
+  ConfabMessage    *message;
+} VersionsLookup;
+
+static void
+versions_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  VersionsLookup *lookup = user_data;
+  g_autoptr(ConfabMessageRow) row = lookup->row;
+  g_autoptr(ConfabMessage) message = lookup->message;
+  g_autoptr(GArray) versions = NULL;
+
+  g_free (lookup);
+  versions = confab_store_list_siblings_finish (CONFAB_STORE (object), result, NULL);
+
+  /* The row may show another message by now (rows are recycled). */
+  if (confab_message_row_get_message (row) == message)
+    confab_message_row_set_versions (row, versions);
+}
+
 static void
 bind_message_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
-                 gpointer                  user_data)
+                 ConfabWindow             *self)
 {
-  confab_message_row_set_message (CONFAB_MESSAGE_ROW (gtk_list_item_get_child (item)),
-                                  gtk_list_item_get_item (item));
+  ConfabMessageRow *row = CONFAB_MESSAGE_ROW (gtk_list_item_get_child (item));
+  ConfabMessage *message = gtk_list_item_get_item (item);
+
+  confab_message_row_set_message (row, message);
+
+  /* Edits and regenerated replies: ‹ 1/2 › when there are versions. */
+  if (self->store != NULL && confab_message_get_id (message) > 0 && confab_message_get_live_reply (message) == NULL)
+    {
+      VersionsLookup *lookup = g_new0 (VersionsLookup, 1);
+
+      lookup->row = g_object_ref (row);
+      lookup->message = g_object_ref (message);
+      confab_store_list_siblings_async (self->store, confab_message_get_id (message), NULL, versions_cb, lookup);
+    }
+}
+
+static void
+branch_switched_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_switch_branch_finish (CONFAB_STORE (object), result, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+  confab_store_load_messages_async (self->store, self->conversation_id, self->load_cancellable,
+                                    messages_loaded_cb, g_object_ref (self));
+}
+
+static void
+switch_branch_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  if (self->store == NULL || current_turn (self) != NULL)
+    return;
+  confab_store_switch_branch_async (self->store, g_variant_get_int64 (parameter), NULL,
+                                    branch_switched_cb, g_object_ref (self));
 }
 
 static void
@@ -1521,6 +1591,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
   gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
   gtk_widget_class_install_action (widget_class, "win.pin", NULL, pin_action);
+  gtk_widget_class_install_action (widget_class, "win.switch-branch", "x", switch_branch_action);
   gtk_widget_class_install_action (widget_class, "win.archive", NULL, archive_action);
   gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
   gtk_widget_class_install_action (widget_class, "win.focus-composer", NULL, focus_composer_action);
@@ -1573,7 +1644,7 @@ confab_window_init (ConfabWindow *self)
   /* Only the rows near the viewport exist, however long the chat. */
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_message_cb), NULL);
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_message_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_message_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_message_cb), NULL);
   gtk_list_view_set_factory (self->message_list, factory);
   g_object_unref (factory);

@@ -383,6 +383,12 @@ test_retry_after_failure (Fixture       *fixture,
   siblings = confab_store_list_siblings_finish (store, result, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (siblings->len, ==, 2);
+
+  /* ‹ 1/2 ›: back to the failed version, which is still there. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.switch-branch", "x", failed_id));
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_id (message_at (fixture, 1)) == failed_id);
+  g_assert_cmpint (confab_message_get_state (message_at (fixture, 1)), ==, CONFAB_MESSAGE_FAILED);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 1)), ==, "Partial ans");
 }
 
 /* What a notification's click does: the window shows that conversation. */
