@@ -133,6 +133,7 @@ confab_application_startup (GApplication *app)
     { "win.rename", { "F2", NULL } },
     { "win.regenerate", { "<Control>r", NULL } },
     { "win.pin", { "<Control>p", NULL } },
+    { "win.find", { "<Control>f", NULL } },
     { "win.archive", { "<Control><Shift>a", NULL } },
   };
 

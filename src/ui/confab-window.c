@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "confab-message-row.h"
 #include "confab-window.h"
@@ -81,6 +82,10 @@ struct _ConfabWindow
   GtkListView          *message_list;
   GtkTextView          *composer_view;
   GtkStack             *send_stack;
+  GtkSearchBar         *find_bar;
+  GtkSearchEntry       *find_entry;
+  GtkLabel             *find_label;
+  guint                 find_position;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabWindow, confab_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -1360,6 +1365,100 @@ conversation_list_key_pressed_cb (GtkEventControllerKey *controller,
   return GDK_EVENT_PROPAGATE;
 }
 
+/* Find in the conversation */
+
+static const char *
+message_text (ConfabMessage *message)
+{
+  ConfabReply *live = confab_message_get_live_reply (message);
+
+  return live != NULL ? confab_reply_get_text (live) : confab_message_get_content (message);
+}
+
+/* Shows the next message (from @from, wrapping) that contains the text
+ * of the find entry, and how many do. */
+static void
+find_from (ConfabWindow *self,
+           guint         from)
+{
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->find_entry));
+  g_autofree char *needle = g_utf8_casefold (query, -1);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint matches = 0;
+  guint found = GTK_INVALID_LIST_POSITION;
+  guint found_index = 0;
+  g_autofree char *label = NULL;
+
+  if (needle[0] == '\0')
+    {
+      gtk_label_set_text (self->find_label, "");
+      return;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), (from + i) % n);
+      g_autofree char *haystack = g_utf8_casefold (message_text (message), -1);
+
+      if (strstr (haystack, needle) == NULL)
+        continue;
+      if (found == GTK_INVALID_LIST_POSITION)
+        found = (from + i) % n;
+      matches++;
+    }
+
+  if (found == GTK_INVALID_LIST_POSITION)
+    {
+      gtk_label_set_text (self->find_label, _("Not found"));
+      return;
+    }
+
+  /* Which of the matches, counted from the top. */
+  for (guint i = 0; i <= found; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+      g_autofree char *haystack = g_utf8_casefold (message_text (message), -1);
+
+      if (strstr (haystack, needle) != NULL)
+        found_index++;
+    }
+
+  self->find_position = found;
+  self->stick_to_bottom = FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u", found);
+  /* Translators: the 2nd of 5 messages that contain what was searched */
+  label = g_strdup_printf (_("%u of %u"), found_index, matches);
+  gtk_label_set_text (self->find_label, label);
+}
+
+static void
+find_changed_cb (GtkSearchEntry *entry,
+                 ConfabWindow   *self)
+{
+  find_from (self, 0);
+}
+
+static void
+find_next_cb (GtkSearchEntry *entry,
+              ConfabWindow   *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  if (n > 0)
+    find_from (self, (self->find_position + 1) % n);
+}
+
+static void
+find_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  gtk_search_bar_set_search_mode (self->find_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->find_entry));
+}
+
 /* List item factories */
 
 static void
@@ -1585,12 +1684,16 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_view);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, send_stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, find_bar);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, find_entry);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, find_label);
 
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
   gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
   gtk_widget_class_install_action (widget_class, "win.pin", NULL, pin_action);
+  gtk_widget_class_install_action (widget_class, "win.find", NULL, find_action);
   gtk_widget_class_install_action (widget_class, "win.switch-branch", "x", switch_branch_action);
   gtk_widget_class_install_action (widget_class, "win.archive", NULL, archive_action);
   gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
@@ -1660,6 +1763,10 @@ confab_window_init (ConfabWindow *self)
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
   g_signal_connect (self->search_entry, "stop-search", G_CALLBACK (stop_search_cb), self);
   g_signal_connect (self->back_button, "clicked", G_CALLBACK (back_clicked_cb), self);
+  g_signal_connect (self->find_entry, "search-changed", G_CALLBACK (find_changed_cb), self);
+  g_signal_connect (self->find_entry, "activate", G_CALLBACK (find_next_cb), self);
+  g_signal_connect (self->find_entry, "next-match", G_CALLBACK (find_next_cb), self);
+  gtk_search_bar_connect_entry (self->find_bar, GTK_EDITABLE (self->find_entry));
 
   controller = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);

@@ -497,6 +497,32 @@ test_pin_and_archive (Fixture       *fixture,
   g_assert_cmpstr (confab_conversation_get_title (conversation_at (fixture, 0)), ==, "Newer");
 }
 
+static void
+test_find_in_chat (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  GtkEditable *entry = GTK_EDITABLE (child (fixture, "find_entry"));
+  GtkLabel *label = GTK_LABEL (child (fixture, "find_label"));
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "Show me some CODE please");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.find", NULL));
+  g_assert_true (gtk_search_bar_get_search_mode (GTK_SEARCH_BAR (child (fixture, "find_bar"))));
+
+  /* Both the question and the reply mention code, whatever the case. */
+  gtk_editable_set_text (entry, "code");
+  WAIT_FOR (g_str_equal (gtk_label_get_text (label), "1 of 2"));
+  g_signal_emit_by_name (entry, "activate");
+  g_assert_cmpstr (gtk_label_get_text (label), ==, "2 of 2");
+
+  gtk_editable_set_text (entry, "no such words");
+  WAIT_FOR (g_str_equal (gtk_label_get_text (label), "Not found"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -529,6 +555,8 @@ main (int   argc,
               test_edit_last, fixture_teardown);
   g_test_add ("/window/pin-and-archive", Fixture, NULL, fixture_setup,
               test_pin_and_archive, fixture_teardown);
+  g_test_add ("/window/find-in-chat", Fixture, NULL, fixture_setup,
+              test_find_in_chat, fixture_teardown);
 
   return g_test_run ();
 }
