@@ -37,6 +37,7 @@ typedef struct
   ConfabReply   *reply;
   GCancellable  *cancellable;
   char          *prompt;
+  char          *system_prompt;
   ModelChoice   *choice;
 } Turn;
 
@@ -45,6 +46,7 @@ struct _ConfabWindow
   AdwApplicationWindow  parent_instance;
 
   ConfabStore          *store;
+  GSettings            *settings;
   GListStore           *conversations;
   GListStore           *messages;
   GListStore           *search_results;
@@ -114,6 +116,7 @@ turn_free (gpointer data)
   g_clear_object (&turn->reply);
   g_clear_object (&turn->cancellable);
   g_free (turn->prompt);
+  g_free (turn->system_prompt);
   g_free (turn);
 }
 
@@ -122,6 +125,32 @@ toast (ConfabWindow *self,
        const char   *message)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+/* The settings, or %NULL when the schema is not installed (a binary run
+ * straight from a build tree): then the defaults apply. */
+static GSettings *
+settings_new (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, "io.github.confab.Confab", TRUE);
+  if (schema == NULL)
+    {
+      g_debug ("The io.github.confab.Confab settings schema is not installed; using defaults");
+      return NULL;
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+static gboolean
+setting_enabled (ConfabWindow *self,
+                 const char   *key,
+                 gboolean      fallback)
+{
+  return self->settings != NULL ? g_settings_get_boolean (self->settings, key) : fallback;
 }
 
 static Turn *
@@ -624,7 +653,8 @@ turn_done_cb (GObject      *object,
 
   /* Someone waiting elsewhere learns the reply is there; the notification
    * brings them back to its conversation. */
-  if (!gtk_window_is_active (GTK_WINDOW (self)) && confab_message_get_state (message) != CONFAB_MESSAGE_STOPPED)
+  if (!gtk_window_is_active (GTK_WINDOW (self)) && confab_message_get_state (message) != CONFAB_MESSAGE_STOPPED &&
+      setting_enabled (self, "notify-when-done", TRUE))
     {
       g_autoptr(GNotification) notification = NULL;
       g_autofree char *id = g_strdup_printf ("reply-%" G_GINT64_FORMAT, turn->conversation_id);
@@ -652,6 +682,12 @@ start_reply (Turn      *turn,
 {
   ConfabWindow *self = turn->window;
   g_autoptr(ConfabChatRequest) request = confab_chat_request_new (turn->choice->model);
+
+  if (turn->system_prompt != NULL && turn->system_prompt[0] != '\0')
+    {
+      g_autoptr(ConfabMessage) system = confab_message_new (CONFAB_ROLE_SYSTEM, turn->system_prompt);
+      confab_chat_request_add_message (request, system);
+    }
 
   for (guint i = 0; i < history->len; i++)
     {
@@ -698,6 +734,21 @@ history_loaded_cb (GObject      *object,
   start_reply (turn, history);
 }
 
+/* The conversation's system prompt goes first in every request. */
+static void
+conversation_for_reply_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  Turn *turn = user_data;
+  g_autoptr(ConfabConversation) conversation = NULL;
+
+  conversation = confab_store_get_conversation_finish (CONFAB_STORE (object), result, NULL);
+  if (conversation != NULL)
+    turn->system_prompt = g_strdup (confab_conversation_get_system_prompt (conversation));
+  confab_store_load_messages_async (CONFAB_STORE (object), turn->conversation_id, NULL, history_loaded_cb, turn);
+}
+
 static void
 reply_added_cb (GObject      *object,
                 GAsyncResult *result,
@@ -719,7 +770,8 @@ reply_added_cb (GObject      *object,
     }
 
   confab_message_set_id (turn->reply_message, id);
-  confab_store_load_messages_async (CONFAB_STORE (object), turn->conversation_id, NULL, history_loaded_cb, turn);
+  confab_store_get_conversation_async (CONFAB_STORE (object), turn->conversation_id, NULL,
+                                       conversation_for_reply_cb, turn);
 }
 
 /* Adds the empty streaming reply after the turn's user message, then
@@ -900,6 +952,11 @@ send_action (GtkWidget  *widget,
       confab_conversation_set_title (draft, title);
       confab_conversation_set_model (draft, choice->model);
       confab_conversation_set_provider (draft, choice->provider_name);
+      if (self->settings != NULL)
+        {
+          g_autofree char *system_prompt = g_settings_get_string (self->settings, "default-system-prompt");
+          confab_conversation_set_system_prompt (draft, system_prompt);
+        }
       confab_store_create_conversation_async (self->store, draft, NULL, conversation_created_cb, turn);
       return;
     }
@@ -1006,12 +1063,18 @@ composer_key_pressed_cb (GtkEventControllerKey *controller,
                          GdkModifierType        state,
                          ConfabWindow          *self)
 {
-  /* Enter sends, Shift+Enter is a new line. */
-  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter) &&
-      !(state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)))
+  /* Enter sends and Shift+Enter is a new line, or, when the user chose
+   * so in Preferences, Ctrl+Enter sends and Enter is a new line. */
+  if (keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter)
     {
-      gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
-      return GDK_EVENT_STOP;
+      gboolean ctrl_enter = setting_enabled (self, "send-with-ctrl-enter", FALSE);
+      GdkModifierType mods = state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK);
+
+      if ((!ctrl_enter && mods == 0) || (ctrl_enter && mods == GDK_CONTROL_MASK))
+        {
+          gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+          return GDK_EVENT_STOP;
+        }
     }
 
   /* Up in an empty composer edits the last message. */
@@ -1614,6 +1677,23 @@ unbind_message_cb (GtkSignalListItemFactory *factory,
 
 /* GObject */
 
+static gboolean
+confab_window_close_request (GtkWindow *window)
+{
+  ConfabWindow *self = CONFAB_WINDOW (window);
+  int width, height;
+
+  if (self->settings != NULL)
+    {
+      gtk_window_get_default_size (window, &width, &height);
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+    }
+
+  return GTK_WINDOW_CLASS (confab_window_parent_class)->close_request (window);
+}
+
 static void
 confab_window_dispose (GObject *object)
 {
@@ -1645,6 +1725,7 @@ confab_window_finalize (GObject *object)
   ConfabWindow *self = (ConfabWindow *)object;
 
   g_clear_object (&self->store);
+  g_clear_object (&self->settings);
   g_clear_object (&self->editing);
   g_clear_object (&self->conversations);
   g_clear_object (&self->messages);
@@ -1665,6 +1746,7 @@ confab_window_class_init (ConfabWindowClass *klass)
 
   object_class->dispose = confab_window_dispose;
   object_class->finalize = confab_window_finalize;
+  GTK_WINDOW_CLASS (klass)->close_request = confab_window_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/confab/Confab/ui/confab-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, toast_overlay);
@@ -1786,6 +1868,17 @@ confab_window_init (ConfabWindow *self)
   adw_window_title_set_title (self->chat_title, _("New Chat"));
   update_send_state (self);
   show_chat_page (self);
+
+  /* The size the window had when it was last closed. */
+  self->settings = settings_new ();
+  if (self->settings != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self),
+                                   g_settings_get_int (self->settings, "window-width"),
+                                   g_settings_get_int (self->settings, "window-height"));
+      if (g_settings_get_boolean (self->settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+    }
 
   /* The composer has the focus when the window opens. */
   gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->composer_view));

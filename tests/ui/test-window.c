@@ -523,6 +523,36 @@ test_find_in_chat (Fixture       *fixture,
   WAIT_FOR (g_str_equal (gtk_label_get_text (label), "Not found"));
 }
 
+/* The default system prompt from the settings goes first in the requests
+ * of a new conversation. */
+static void
+test_default_system_prompt (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.confab.Confab");
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *messages;
+  GBytes *body;
+
+  g_settings_set_string (settings, "default-system-prompt", "You are terse.");
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "Hello");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+
+  body = confab_test_server_get_request_body (fixture->server, confab_test_server_get_n_requests (fixture->server) - 1);
+  node = json_from_string (g_bytes_get_data (body, NULL), &error);
+  g_assert_no_error (error);
+  messages = json_object_get_array_member (json_node_get_object (node), "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "role"), ==, "system");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "content"), ==,
+                   "You are terse.");
+  g_settings_reset (settings, "default-system-prompt");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -557,6 +587,8 @@ main (int   argc,
               test_pin_and_archive, fixture_teardown);
   g_test_add ("/window/find-in-chat", Fixture, NULL, fixture_setup,
               test_find_in_chat, fixture_teardown);
+  g_test_add ("/window/default-system-prompt", Fixture, NULL, fixture_setup,
+              test_default_system_prompt, fixture_teardown);
 
   return g_test_run ();
 }
