@@ -47,6 +47,7 @@ struct _ConfabWindow
 
   ConfabStore          *store;
   GSettings            *settings;
+  GStrv                 local_servers;
   GListStore           *conversations;
   GListStore           *messages;
   GListStore           *search_results;
@@ -80,6 +81,7 @@ struct _ConfabWindow
   GtkDropDown          *model_dropdown;
   GtkStack             *chat_stack;
   AdwStatusPage        *empty_page;
+  GtkWidget            *welcome_box;
   GtkScrolledWindow    *scroller;
   GtkListView          *message_list;
   GtkTextView          *composer_view;
@@ -405,6 +407,37 @@ stop_search_cb (GtkSearchEntry *entry,
 
 /* Models */
 
+static void providers_listed_cb (GObject      *object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data);
+
+/* First run with nothing that answers: the common providers, one click
+ * from a prefilled form in Preferences. */
+static void
+show_welcome (ConfabWindow *self)
+{
+  adw_status_page_set_title (self->empty_page, _("Welcome to Confab"));
+  adw_status_page_set_description (self->empty_page,
+                                   _("No model server answered on this computer. Start Ollama or "
+                                     "llama.cpp’s server, or choose a provider:"));
+  gtk_widget_set_visible (self->welcome_box, TRUE);
+}
+
+/* Called again when providers change (Preferences): the list is rebuilt. */
+void
+confab_window_reload_providers (ConfabWindow *self)
+{
+  g_return_if_fail (CONFAB_IS_WINDOW (self));
+
+  if (self->store == NULL || self->pending_choice_lists > 0)
+    return;
+  g_ptr_array_set_size (self->choices, 0);
+  gtk_widget_set_visible (self->welcome_box, FALSE);
+  adw_status_page_set_title (self->empty_page, _("New Chat"));
+  adw_status_page_set_description (self->empty_page, NULL);
+  confab_store_list_providers_async (self->store, NULL, providers_listed_cb, g_object_ref (self));
+}
+
 static void
 rebuild_choice_names (ConfabWindow *self)
 {
@@ -466,9 +499,7 @@ models_listed_cb (GObject      *object,
     {
       rebuild_choice_names (self);
       if (self->choices->len == 0)
-        adw_status_page_set_description (self->empty_page,
-                                         _("No model server answered. Start Ollama or llama.cpp’s "
-                                           "server, or add a provider with “confab-cli providers add”."));
+        show_welcome (self);
     }
 }
 
@@ -516,9 +547,8 @@ discovered_cb (GObject      *object,
   if (self->pending_choice_lists == 0)
     {
       rebuild_choice_names (self);
-      adw_status_page_set_description (self->empty_page,
-                                       _("No model server answered. Start Ollama or llama.cpp’s "
-                                         "server, or add a provider with “confab-cli providers add”."));
+      if (self->choices->len == 0)
+        show_welcome (self);
     }
 }
 
@@ -575,7 +605,8 @@ providers_listed_cb (GObject      *object,
     {
       self->pending_choice_lists++;
       adw_status_page_set_description (self->empty_page, _("Looking for model servers on this computer…"));
-      confab_discover_local_servers_async (NULL, NULL, discovered_cb, g_object_ref (self));
+      confab_discover_local_servers_async ((const char * const *)self->local_servers, NULL,
+                                           discovered_cb, g_object_ref (self));
       return;
     }
 
@@ -1726,6 +1757,7 @@ confab_window_finalize (GObject *object)
 
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->local_servers, g_strfreev);
   g_clear_object (&self->editing);
   g_clear_object (&self->conversations);
   g_clear_object (&self->messages);
@@ -1762,6 +1794,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, model_dropdown);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, chat_stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, welcome_box);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_view);
@@ -1868,6 +1901,11 @@ confab_window_init (ConfabWindow *self)
   adw_window_title_set_title (self->chat_title, _("New Chat"));
   update_send_state (self);
   show_chat_page (self);
+
+  /* Where to look for local servers on first run: the usual ports, or
+   * CONFAB_LOCAL_SERVERS ("NAME=API=URL;..."), for a server elsewhere. */
+  if (g_getenv ("CONFAB_LOCAL_SERVERS") != NULL)
+    self->local_servers = g_strsplit (g_getenv ("CONFAB_LOCAL_SERVERS"), ";", -1);
 
   /* The size the window had when it was last closed. */
   self->settings = settings_new ();

@@ -22,5 +22,6 @@ void          confab_window_set_store (ConfabWindow      *self,
                                        const GError      *error);
 void          confab_window_show_conversation (ConfabWindow *self,
                                                gint64        conversation_id);
+void          confab_window_reload_providers  (ConfabWindow *self);
 
 G_END_DECLS

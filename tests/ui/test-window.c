@@ -99,7 +99,16 @@ fixture_setup (Fixture       *fixture,
   fixture->server = confab_test_server_new ();
   models = confab_test_server_add_response (fixture->server, "/v1/models", 200);
   confab_test_response_set_body_string (models, "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\"}]}");
-  configure_provider (fixture);
+  if (data == NULL)
+    configure_provider (fixture);
+  else
+    {
+      /* Nothing configured: first run looks for local servers, here the
+       * ones the test names. */
+      g_auto(GStrv) parts = g_strsplit (data, "@URL@", -1);
+      g_autofree char *servers = g_strjoinv (confab_test_server_get_url (fixture->server), parts);
+      g_setenv ("CONFAB_LOCAL_SERVERS", servers, TRUE);
+    }
 
   /* A fresh id per test: the previous test's application may still be
    * exported on the session bus. */
@@ -119,9 +128,12 @@ fixture_setup (Fixture       *fixture,
   fixture->window = CONFAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
   g_assert_nonnull (fixture->window);
 
+  g_unsetenv ("CONFAB_LOCAL_SERVERS");
+
   /* The store opened on its worker thread and the model list arrived. */
-  WAIT_FOR (confab_application_get_store (fixture->app) != NULL &&
-            g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")))) == 1);
+  if (data == NULL)
+    WAIT_FOR (confab_application_get_store (fixture->app) != NULL &&
+              g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")))) == 1);
 }
 
 static void
@@ -553,6 +565,29 @@ test_default_system_prompt (Fixture       *fixture,
   g_settings_reset (settings, "default-system-prompt");
 }
 
+/* First run: a local server that answers is used. */
+static void
+test_first_run_finds_server (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  GListModel *models = gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")));
+
+  WAIT_FOR (g_list_model_get_n_items (models) == 1);
+  g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (models), 0), ==, "test-model · Test");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (child (fixture, "welcome_box"))));
+}
+
+/* First run with nothing that answers: the welcome page offers the usual
+ * providers. */
+static void
+test_first_run_welcome (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (child (fixture, "welcome_box"))));
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")))),
+                    ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -589,6 +624,11 @@ main (int   argc,
               test_find_in_chat, fixture_teardown);
   g_test_add ("/window/default-system-prompt", Fixture, NULL, fixture_setup,
               test_default_system_prompt, fixture_teardown);
+  g_test_add ("/window/first-run-finds-server", Fixture, "Test=openai=@URL@/v1", fixture_setup,
+              test_first_run_finds_server, fixture_teardown);
+  /* Port 9 (discard) on loopback: nothing answers there. */
+  g_test_add ("/window/first-run-welcome", Fixture, "Nothing=openai=http://127.0.0.1:9/v1", fixture_setup,
+              test_first_run_welcome, fixture_teardown);
 
   return g_test_run ();
 }
