@@ -38,6 +38,7 @@ struct _ConfabMessageRow
   GtkLabel           *branch_label;
   GtkButton          *previous_button;
   GtkButton          *next_button;
+  GtkButton          *copy_button;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -230,13 +231,29 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, branch_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, previous_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, next_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, copy_button);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+copy_clicked_cb (GtkButton        *button,
+                 ConfabMessageRow *self)
+{
+  ConfabReply *live;
+
+  if (self->message == NULL)
+    return;
+
+  live = confab_message_get_live_reply (self->message);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)),
+                          live != NULL ? confab_reply_get_text (live) : confab_message_get_content (self->message));
 }
 
 static void
 confab_message_row_init (ConfabMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->copy_button, "clicked", G_CALLBACK (copy_clicked_cb), self);
 }
 
 GtkWidget *
