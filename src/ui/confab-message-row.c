@@ -283,8 +283,13 @@ confab_message_row_set_message (ConfabMessageRow *self,
   ConfabReply *reply;
   g_autofree char *time = NULL;
   gboolean assistant;
+  gboolean was_live;
 
   g_return_if_fail (CONFAB_IS_MESSAGE_ROW (self));
+
+  /* A reply that just finished in this row is on screen already: its
+   * view keeps what it rendered instead of parsing it all again. */
+  was_live = message != NULL && message == self->message && self->reply != NULL;
 
   unbind_reply (self);
   g_set_object (&self->message, message);
@@ -344,7 +349,10 @@ confab_message_row_set_message (ConfabMessageRow *self,
   gtk_spinner_stop (self->spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
 
-  if (assistant)
+  if (assistant && was_live &&
+      g_str_equal (confab_markdown_view_get_text (self->markdown_view), confab_message_get_content (message)))
+    confab_markdown_view_flush (self->markdown_view);
+  else if (assistant)
     confab_markdown_view_set_text (self->markdown_view, confab_message_get_content (message));
   else
     gtk_label_set_text (self->user_label, confab_message_get_content (message));

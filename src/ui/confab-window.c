@@ -18,6 +18,8 @@
  * keeps streaming when the user switches to another conversation. */
 
 #define LIST_LIMIT 500
+/* Messages shown when a conversation opens, and added per scroll. */
+#define MESSAGES_PAGE 40
 
 typedef struct
 {
@@ -60,6 +62,12 @@ struct _ConfabWindow
   gint64                conversation_id;
   gboolean              stick_to_bottom;
   guint                 pending_choice_lists;
+
+  /* A long conversation shows its newest messages first; older ones are
+   * added as the user scrolls up. */
+  GPtrArray            *older;
+  double                upper_before_prepend;
+  double                last_scroll_value;
 
   /* The user's message being edited with Up, to resend as a new branch. */
   ConfabMessage        *editing;
@@ -244,10 +252,21 @@ stick_to_bottom (ConfabWindow *self)
                                           - gtk_adjustment_get_page_size (adjustment));
 }
 
+static void show_older (ConfabWindow *self,
+                        guint         count);
+
 static void
 adjustment_changed_cb (GtkAdjustment *adjustment,
                        ConfabWindow  *self)
 {
+  if (self->upper_before_prepend > 0)
+    {
+      double added = gtk_adjustment_get_upper (adjustment) - self->upper_before_prepend;
+
+      self->upper_before_prepend = 0;
+      if (added > 0)
+        gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) + added);
+    }
   stick_to_bottom (self);
 }
 
@@ -259,6 +278,14 @@ adjustment_value_changed_cb (GtkAdjustment *adjustment,
    * read something else. */
   self->stick_to_bottom = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
                           >= gtk_adjustment_get_upper (adjustment) - 24;
+
+  /* Scrolling up near the top: the next older messages. (Not while the
+   * list is laid out: the value only goes down when the user scrolls.) */
+  if (gtk_adjustment_get_value (adjustment) < self->last_scroll_value &&
+      gtk_adjustment_get_value (adjustment) < gtk_adjustment_get_page_size (adjustment) &&
+      self->upper_before_prepend == 0)
+    show_older (self, MESSAGES_PAGE);
+  self->last_scroll_value = gtk_adjustment_get_value (adjustment);
 }
 
 static void
@@ -289,9 +316,37 @@ messages_loaded_cb (GObject      *object,
       }
 
   self->stick_to_bottom = TRUE;
+  g_clear_pointer (&self->older, g_ptr_array_unref);
+  if (messages->len > MESSAGES_PAGE)
+    {
+      guint n_older = messages->len - MESSAGES_PAGE;
+
+      self->older = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < n_older; i++)
+        g_ptr_array_add (self->older, g_object_ref (g_ptr_array_index (messages, i)));
+      g_ptr_array_remove_range (messages, 0, n_older);
+    }
   g_list_store_splice (self->messages, 0, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
                        messages->pdata, messages->len);
   show_chat_page (self);
+}
+
+/* Adds up to @count older messages at the top, keeping what is on screen
+ * where it is. */
+static void
+show_older (ConfabWindow *self,
+            guint         count)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  guint n;
+
+  if (self->older == NULL || self->older->len == 0)
+    return;
+
+  n = MIN (count, self->older->len);
+  self->upper_before_prepend = gtk_adjustment_get_upper (adjustment);
+  g_list_store_splice (self->messages, 0, 0, self->older->pdata + (self->older->len - n), n);
+  g_ptr_array_remove_range (self->older, self->older->len - n, n);
 }
 
 static void
@@ -303,6 +358,7 @@ open_conversation (ConfabWindow       *self,
 
   self->conversation_id = conversation != NULL ? confab_conversation_get_id (conversation) : 0;
   g_clear_object (&self->editing);
+  g_clear_pointer (&self->older, g_ptr_array_unref);
   g_list_store_remove_all (self->messages);
   update_send_state (self);
 
@@ -639,14 +695,39 @@ turn_record_done_cb (GObject      *object,
     }
 }
 
+static ConfabMessageRow *
+find_row (GtkWidget     *widget,
+          ConfabMessage *message)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      ConfabMessageRow *row;
+
+      if (CONFAB_IS_MESSAGE_ROW (child))
+        {
+          if (confab_message_row_get_message (CONFAB_MESSAGE_ROW (child)) == message)
+            return CONFAB_MESSAGE_ROW (child);
+          continue;
+        }
+      if ((row = find_row (child, message)) != NULL)
+        return row;
+    }
+  return NULL;
+}
+
 static void
 refresh_message_item (ConfabWindow  *self,
                       ConfabMessage *message)
 {
+  ConfabMessageRow *row = find_row (GTK_WIDGET (self->message_list), message);
   guint position;
 
-  /* Rebinding the row shows the final state. */
-  if (g_list_store_find (self->messages, message, &position))
+  /* The row showing it updates in place (a reply that just finished keeps
+   * what it rendered); otherwise rebinding shows the new state. */
+  if (row != NULL)
+    confab_message_row_set_message (row, message);
+  else if (g_list_store_find (self->messages, message, &position))
     g_list_model_items_changed (G_LIST_MODEL (self->messages), position, 1, 1);
 }
 
@@ -1489,6 +1570,16 @@ find_from (ConfabWindow *self,
       return;
     }
 
+  /* Finding covers the whole conversation, not only what is shown yet. */
+  if (self->older != NULL && self->older->len > 0)
+    {
+      guint added = self->older->len;
+
+      show_older (self, added);
+      from += added;
+      n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+    }
+
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), (from + i) % n);
@@ -1758,6 +1849,7 @@ confab_window_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->local_servers, g_strfreev);
+  g_clear_pointer (&self->older, g_ptr_array_unref);
   g_clear_object (&self->editing);
   g_clear_object (&self->conversations);
   g_clear_object (&self->messages);

@@ -588,6 +588,57 @@ test_first_run_welcome (Fixture       *fixture,
                     ==, 0);
 }
 
+/* A long conversation opens with its newest messages; older ones come as
+ * the user scrolls up, and finding searches all of them. */
+static void
+test_long_conversation (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(ConfabConversation) draft = confab_conversation_new (0);
+  g_autoptr(ConfabConversation) conversation = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child (fixture, "scroller")));
+  guint shown;
+
+  confab_conversation_set_title (draft, "Long");
+  confab_store_create_conversation_async (store, draft, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  conversation = confab_store_create_conversation_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autofree char *text = g_strdup_printf (i == 0 ? "The very first message mentions wombats" : "Message %u", i);
+      g_autoptr(ConfabMessage) message = confab_message_new (i % 2 ? CONFAB_ROLE_ASSISTANT : CONFAB_ROLE_USER, text);
+
+      confab_store_add_message_async (store, confab_conversation_get_id (conversation), message, NULL, result_cb, &result);
+      WAIT_FOR (result != NULL);
+      g_assert_cmpint (confab_store_add_message_finish (store, result, &error), >, 0);
+      g_clear_object (&result);
+    }
+
+  confab_window_show_conversation (fixture->window, confab_conversation_get_id (conversation));
+  WAIT_FOR (n_messages (fixture) > 0);
+  g_assert_cmpuint (n_messages (fixture), <, 120);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, n_messages (fixture) - 1)), ==, "Message 119");
+
+  /* Scrolled to the top: older ones come in. */
+  shown = n_messages (fixture);
+  WAIT_FOR (gtk_adjustment_get_upper (adjustment) > gtk_adjustment_get_page_size (adjustment) &&
+            gtk_adjustment_get_value (adjustment) > 0);
+  gtk_adjustment_set_value (adjustment, 0);
+  WAIT_FOR (n_messages (fixture) > shown);
+
+  /* Finding looks through everything. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.find", NULL));
+  gtk_editable_set_text (GTK_EDITABLE (child (fixture, "find_entry")), "wombats");
+  WAIT_FOR (g_str_equal (gtk_label_get_text (GTK_LABEL (child (fixture, "find_label"))), "1 of 1"));
+  g_assert_cmpuint (n_messages (fixture), ==, 120);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -624,6 +675,8 @@ main (int   argc,
               test_find_in_chat, fixture_teardown);
   g_test_add ("/window/default-system-prompt", Fixture, NULL, fixture_setup,
               test_default_system_prompt, fixture_teardown);
+  g_test_add ("/window/long-conversation", Fixture, NULL, fixture_setup,
+              test_long_conversation, fixture_teardown);
   g_test_add ("/window/first-run-finds-server", Fixture, "Test=openai=@URL@/v1", fixture_setup,
               test_first_run_finds_server, fixture_teardown);
   /* Port 9 (discard) on loopback: nothing answers there. */
