@@ -10,6 +10,7 @@
 #include <gtksourceview/gtksource.h>
 
 #include "confab-application.h"
+#include "confab-preferences-window.h"
 #include "confab-resources.h"
 #include "confab-window.h"
 
@@ -77,6 +78,65 @@ quit_action (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+/* Preferences may outlive its parent for a moment (a keyring call still
+ * under way); it must not keep pointing at a parent that is gone. */
+static void
+parent_destroyed_cb (GtkWidget *parent,
+                     GtkWindow *prefs)
+{
+  if (gtk_window_get_transient_for (prefs) == GTK_WINDOW (parent))
+    gtk_window_set_transient_for (prefs, NULL);
+}
+
+/* One Preferences window at a time; the main window follows the
+ * provider changes made there. */
+static ConfabPreferencesWindow *
+present_preferences (ConfabApplication *self)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
+  ConfabPreferencesWindow *prefs = NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (CONFAB_IS_PREFERENCES_WINDOW (l->data))
+      prefs = l->data;
+
+  if (parent != NULL && CONFAB_IS_PREFERENCES_WINDOW (parent))
+    parent = gtk_window_get_transient_for (parent);
+
+  if (prefs == NULL)
+    {
+      prefs = CONFAB_PREFERENCES_WINDOW (confab_preferences_window_new (parent, self->store));
+      gtk_window_set_application (GTK_WINDOW (prefs), GTK_APPLICATION (self));
+      if (CONFAB_IS_WINDOW (parent))
+        g_signal_connect_object (prefs, "providers-changed", G_CALLBACK (confab_window_reload_providers),
+                                 parent, G_CONNECT_SWAPPED);
+      if (parent != NULL)
+        g_signal_connect_object (parent, "destroy", G_CALLBACK (parent_destroyed_cb), prefs, 0);
+    }
+
+  gtk_window_present (GTK_WINDOW (prefs));
+  return prefs;
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer      user_data)
+{
+  present_preferences (CONFAB_APPLICATION (user_data));
+}
+
+static void
+add_provider_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer      user_data)
+{
+  ConfabPreferencesWindow *prefs = present_preferences (CONFAB_APPLICATION (user_data));
+
+  confab_preferences_window_add_provider_template (prefs, g_variant_get_string (parameter, NULL));
+}
+
 static void
 show_conversation_action (GSimpleAction *action,
                           GVariant      *parameter,
@@ -95,6 +155,8 @@ static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "quit", quit_action },
   { "show-conversation", show_conversation_action, "x" },
+  { "preferences", preferences_action },
+  { "add-provider", add_provider_action, "s" },
 };
 
 static void
@@ -124,6 +186,7 @@ confab_application_startup (GApplication *app)
     const char *accels[3];
   } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
     { "win.new-chat", { "<Control>n", NULL } },
     { "win.focus-composer", { "<Control>l", NULL } },
     { "win.search", { "<Control>k", NULL } },

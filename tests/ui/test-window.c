@@ -639,6 +639,32 @@ test_long_conversation (Fixture       *fixture,
   g_assert_cmpuint (n_messages (fixture), ==, 120);
 }
 
+static GtkWindow *
+find_preferences (Fixture *fixture)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->app)); l != NULL; l = l->next)
+    if (g_str_equal (G_OBJECT_TYPE_NAME (l->data), "ConfabPreferencesWindow"))
+      return l->data;
+  return NULL;
+}
+
+/* The welcome page's provider buttons and Ctrl+, open Preferences, once. */
+static void
+test_preferences (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  GtkWindow *prefs;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "add-provider", g_variant_new_string ("ollama"));
+  prefs = find_preferences (fixture);
+  g_assert_nonnull (prefs);
+  g_assert_true (gtk_window_get_transient_for (prefs) == GTK_WINDOW (fixture->window));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  g_assert_true (find_preferences (fixture) == prefs);
+  gtk_window_destroy (prefs);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -677,6 +703,8 @@ main (int   argc,
               test_default_system_prompt, fixture_teardown);
   g_test_add ("/window/long-conversation", Fixture, NULL, fixture_setup,
               test_long_conversation, fixture_teardown);
+  g_test_add ("/window/preferences", Fixture, NULL, fixture_setup,
+              test_preferences, fixture_teardown);
   g_test_add ("/window/first-run-finds-server", Fixture, "Test=openai=@URL@/v1", fixture_setup,
               test_first_run_finds_server, fixture_teardown);
   /* Port 9 (discard) on loopback: nothing answers there. */
