@@ -142,17 +142,17 @@ add_http_fixture (Fixture    *fixture,
                   const char *name)
 {
   g_autofree char *contents = fixture_contents (dir, name, NULL);
+  g_auto(GStrv) parts = g_strsplit (contents, "\n\n", 2);
   g_auto(GStrv) lines = NULL;
   ConfabTestResponse *resp;
-  char *body;
+  const char *body;
   guint status;
 
-  body = strstr (contents, "\n\n");
-  g_assert_nonnull (body);
-  *body = '\0';
-  body += 2;
+  /* Status line and headers, a blank line, the body. */
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  body = parts[1];
 
-  lines = g_strsplit (contents, "\n", -1);
+  lines = g_strsplit (parts[0], "\n", -1);
   g_assert_true (g_str_has_prefix (lines[0], "HTTP/1.1 "));
   status = (guint)g_ascii_strtoull (lines[0] + strlen ("HTTP/1.1 "), NULL, 10);
   g_assert_cmpuint (status, >=, 400);
