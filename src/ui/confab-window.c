@@ -49,6 +49,7 @@ struct _ConfabWindow
 
   ConfabStore          *store;
   GSettings            *settings;
+  GtkCssProvider       *font_css;
   GStrv                 local_servers;
   GListStore           *conversations;
   GListStore           *messages;
@@ -153,6 +154,28 @@ settings_new (void)
       return NULL;
     }
   return g_settings_new_full (schema, NULL, NULL);
+}
+
+/* The message font and size from Preferences, as a style for the rows. */
+static void
+update_message_font (ConfabWindow *self)
+{
+  g_autofree char *font = g_settings_get_string (self->settings, "message-font");
+  double scale = g_settings_get_double (self->settings, "message-font-scale");
+  g_autoptr(GString) css = g_string_new (".message {");
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (font[0] != '\0')
+    {
+      g_autoptr(PangoFontDescription) description = pango_font_description_from_string (font);
+      const char *family = pango_font_description_get_family (description);
+
+      if (family != NULL)
+        g_string_append_printf (css, " font-family: \"%s\";", family);
+    }
+  g_string_append_printf (css, " font-size: %s%%; }", g_ascii_dtostr (buffer, sizeof buffer, scale * 100.0));
+
+  gtk_css_provider_load_from_data (self->font_css, css->str, -1);
 }
 
 static gboolean
@@ -511,6 +534,25 @@ rebuild_choice_names (ConfabWindow *self)
   gtk_string_list_splice (self->choice_names, 0,
                           g_list_model_get_n_items (G_LIST_MODEL (self->choice_names)),
                           (const char * const *)names->pdata);
+
+  /* The default model from Preferences, when it is among them. */
+  if (self->settings != NULL)
+    {
+      g_autofree char *provider = g_settings_get_string (self->settings, "default-provider");
+      g_autofree char *model = g_settings_get_string (self->settings, "default-model");
+
+      for (guint i = 0; model[0] != '\0' && i < self->choices->len; i++)
+        {
+          ModelChoice *choice = g_ptr_array_index (self->choices, i);
+
+          if (g_str_equal (choice->model, model) &&
+              (provider[0] == '\0' || g_str_equal (choice->provider_name, provider)))
+            {
+              gtk_drop_down_set_selected (self->model_dropdown, i);
+              break;
+            }
+        }
+    }
 }
 
 typedef struct
@@ -758,6 +800,20 @@ turn_done_cb (GObject      *object,
     {
       confab_message_set_state (message, CONFAB_MESSAGE_FAILED);
       confab_message_set_error (message, error->message);
+
+      /* A key, an address or a server to fix: Preferences is one click. */
+      if (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_AUTH) ||
+          g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_NETWORK) ||
+          g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_NOT_FOUND))
+        {
+          AdwToast *offer = adw_toast_new (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_AUTH)
+                                           ? _("The server refused the API key")
+                                           : _("The server could not be reached"));
+
+          adw_toast_set_button_label (offer, _("_Preferences"));
+          adw_toast_set_action_name (offer, "app.preferences");
+          adw_toast_overlay_add_toast (self->toast_overlay, offer);
+        }
     }
 
   confab_message_set_live_reply (message, NULL);
@@ -1847,6 +1903,10 @@ confab_window_finalize (GObject *object)
   ConfabWindow *self = (ConfabWindow *)object;
 
   g_clear_object (&self->store);
+  if (self->font_css != NULL)
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (),
+                                                   GTK_STYLE_PROVIDER (self->font_css));
+  g_clear_object (&self->font_css);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->local_servers, g_strfreev);
   g_clear_pointer (&self->older, g_ptr_array_unref);
@@ -2003,6 +2063,15 @@ confab_window_init (ConfabWindow *self)
   self->settings = settings_new ();
   if (self->settings != NULL)
     {
+      self->font_css = gtk_css_provider_new ();
+      gtk_style_context_add_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
+                                                  GTK_STYLE_PROVIDER (self->font_css),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+      update_message_font (self);
+      g_signal_connect_object (self->settings, "changed::message-font",
+                               G_CALLBACK (update_message_font), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->settings, "changed::message-font-scale",
+                               G_CALLBACK (update_message_font), self, G_CONNECT_SWAPPED);
       gtk_window_set_default_size (GTK_WINDOW (self),
                                    g_settings_get_int (self->settings, "window-width"),
                                    g_settings_get_int (self->settings, "window-height"));

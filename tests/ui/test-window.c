@@ -665,6 +665,43 @@ test_preferences (Fixture       *fixture,
   gtk_window_destroy (prefs);
 }
 
+static void
+count_cb (guint *counter)
+{
+  (*counter)++;
+}
+
+/* The default model from Preferences is the one selected. */
+static void
+test_default_model (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.confab.Confab");
+  ConfabTestResponse *models = confab_test_server_add_response (fixture->server, "/v1/models", 200);
+  GtkDropDown *dropdown = GTK_DROP_DOWN (child (fixture, "model_dropdown"));
+  guint rebuilds = 0;
+  guint before;
+
+  confab_test_response_set_body_string (models, "{\"data\":[{\"id\":\"small\"},{\"id\":\"large\"}]}");
+  g_settings_set_string (settings, "default-model", "large");
+
+  /* The test server hands out queued answers in order: the first reload
+   * still gets the one-model list, the second the new one. Each rebuild
+   * of the list is one items-changed. */
+  g_signal_connect_swapped (gtk_drop_down_get_model (dropdown), "items-changed",
+                            G_CALLBACK (count_cb), &rebuilds);
+  for (guint i = 0; i < 2; i++)
+    {
+      before = rebuilds;
+      confab_window_reload_providers (fixture->window);
+      WAIT_FOR (rebuilds > before);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (dropdown)), ==, 2);
+  g_assert_cmpuint (gtk_drop_down_get_selected (dropdown), ==, 1);
+  g_signal_handlers_disconnect_by_func (gtk_drop_down_get_model (dropdown), count_cb, &rebuilds);
+  g_settings_reset (settings, "default-model");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -705,6 +742,8 @@ main (int   argc,
               test_long_conversation, fixture_teardown);
   g_test_add ("/window/preferences", Fixture, NULL, fixture_setup,
               test_preferences, fixture_teardown);
+  g_test_add ("/window/default-model", Fixture, NULL, fixture_setup,
+              test_default_model, fixture_teardown);
   g_test_add ("/window/first-run-finds-server", Fixture, "Test=openai=@URL@/v1", fixture_setup,
               test_first_run_finds_server, fixture_teardown);
   /* Port 9 (discard) on loopback: nothing answers there. */
