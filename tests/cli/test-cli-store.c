@@ -170,28 +170,6 @@ cli_result_free (CliResult *result)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
 
-static char *
-fixture_path (const char *dir,
-              const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "fixtures", dir, name, NULL);
-}
-
-static char *
-fixture_contents (const char *dir,
-                  const char *name,
-                  gsize      *len)
-{
-  g_autofree char *path = fixture_path (dir, name);
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-
-  g_file_get_contents (path, &contents, len, &error);
-  g_assert_no_error (error);
-
-  return contents;
-}
-
 /* Queues a fixture as the response for @path. */
 static ConfabTestResponse *
 add_fixture (Fixture    *fixture,
@@ -200,7 +178,7 @@ add_fixture (Fixture    *fixture,
              const char *name)
 {
   ConfabTestResponse *resp = confab_test_server_add_response (fixture->server, path, 200);
-  g_autofree char *file = fixture_path (dir, name);
+  g_autofree char *file = confab_test_fixture_path (dir, name);
 
   confab_test_response_set_body_file (resp, file);
 
@@ -213,7 +191,7 @@ offset_after_event (const char *dir,
                     const char *name,
                     guint       n)
 {
-  g_autofree char *contents = fixture_contents (dir, name, NULL);
+  g_autofree char *contents = confab_test_fixture_contents (dir, name, NULL);
   const char *p = contents;
 
   for (guint i = 0; i < n; i++)
@@ -682,7 +660,7 @@ static void
 test_save (Fixture       *fixture,
            gconstpointer  user_data)
 {
-  g_autofree char *expected = fixture_contents ("openai", "stream-text.expected.txt", NULL);
+  g_autofree char *expected = confab_test_fixture_contents ("openai", "stream-text.expected.txt", NULL);
   g_autofree char *expected_err = NULL;
   g_autofree char *id_text = NULL;
   g_autofree char *markdown = NULL;
@@ -771,7 +749,7 @@ static void
 test_continue (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  g_autofree char *expected = fixture_contents ("openai", "stream-text.expected.txt", NULL);
+  g_autofree char *expected = confab_test_fixture_contents ("openai", "stream-text.expected.txt", NULL);
   g_autofree char *second_text = NULL;
   g_autofree char *id_text = NULL;
   g_autofree char *markdown = NULL;
@@ -1043,7 +1021,7 @@ static void
 test_provider (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  g_autofree char *expected = fixture_contents ("openai", "stream-text.expected.txt", NULL);
+  g_autofree char *expected = confab_test_fixture_contents ("openai", "stream-text.expected.txt", NULL);
   g_autoptr(CliResult) added = NULL;
   g_autoptr(CliResult) result = NULL;
   g_autoptr(CliResult) unknown = NULL;

@@ -96,28 +96,6 @@ cli_result_free (CliResult *result)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
 
-static char *
-fixture_path (const char *dir,
-              const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "fixtures", dir, name, NULL);
-}
-
-static char *
-fixture_contents (const char *dir,
-                  const char *name,
-                  gsize      *len)
-{
-  g_autofree char *path = fixture_path (dir, name);
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-
-  g_file_get_contents (path, &contents, len, &error);
-  g_assert_no_error (error);
-
-  return contents;
-}
-
 /* Queues a fixture as the response for @path. */
 static ConfabTestResponse *
 add_fixture (Fixture    *fixture,
@@ -126,7 +104,7 @@ add_fixture (Fixture    *fixture,
              const char *name)
 {
   ConfabTestResponse *resp = confab_test_server_add_response (fixture->server, path, 200);
-  g_autofree char *file = fixture_path (dir, name);
+  g_autofree char *file = confab_test_fixture_path (dir, name);
 
   confab_test_response_set_body_file (resp, file);
 
@@ -141,7 +119,7 @@ add_http_fixture (Fixture    *fixture,
                   const char *dir,
                   const char *name)
 {
-  g_autofree char *contents = fixture_contents (dir, name, NULL);
+  g_autofree char *contents = confab_test_fixture_contents (dir, name, NULL);
   g_auto(GStrv) parts = g_strsplit (contents, "\n\n", 2);
   g_auto(GStrv) lines = NULL;
   ConfabTestResponse *resp;
@@ -352,7 +330,7 @@ offset_after_event (const char *dir,
                     const char *name,
                     guint       n)
 {
-  g_autofree char *contents = fixture_contents (dir, name, NULL);
+  g_autofree char *contents = confab_test_fixture_contents (dir, name, NULL);
   const char *p = contents;
 
   for (guint i = 0; i < n; i++)
@@ -371,7 +349,7 @@ test_openai_text (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   g_autoptr(CliResult) result = NULL;
-  g_autofree char *expected = fixture_contents ("openai", "stream-text.expected.txt", NULL);
+  g_autofree char *expected = confab_test_fixture_contents ("openai", "stream-text.expected.txt", NULL);
   g_autofree char *auth = NULL;
   g_autoptr(JsonNode) body = NULL;
   const char * const args[] = { "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "Say hello", NULL };
@@ -523,7 +501,7 @@ test_openai_parallel_tool_calls_json (Fixture       *fixture,
 {
   g_autoptr(CliResult) result = NULL;
   g_autoptr(GPtrArray) events = NULL;
-  g_autofree char *expected_text = fixture_contents ("openai", "stream-parallel-tool-calls.expected.json", NULL);
+  g_autofree char *expected_text = confab_test_fixture_contents ("openai", "stream-parallel-tool-calls.expected.json", NULL);
   g_autoptr(JsonNode) expected = parse_json (expected_text, -1);
   JsonArray *expected_calls = json_object_get_array_member (json_node_get_object (expected), "tool_calls");
   guint n_tool_calls = 0;

@@ -72,13 +72,6 @@ close_store (ConfabStore *store)
     g_main_context_iteration (NULL, TRUE);
 }
 
-static char *
-fixture_path (const char *dir,
-              const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "fixtures", dir, name, NULL);
-}
-
 /* Validation */
 
 static void
@@ -452,7 +445,7 @@ test_store_reopen (StoreFixture  *fixture,
 static void
 test_create_provider (void)
 {
-  g_autofree char *path = fixture_path ("openai", "models.json");
+  g_autofree char *path = confab_test_fixture_path ("openai", "models.json");
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp = confab_test_server_add_response (server, "/v1/models", 200);
   g_autofree char *base_url = g_strconcat (confab_test_server_get_url (server), "/v1", NULL);
@@ -565,8 +558,8 @@ discover (const char * const  *candidates,
 static void
 test_discovery (void)
 {
-  g_autofree char *models_path = fixture_path ("openai", "models.json");
-  g_autofree char *tags_path = fixture_path ("ollama", "tags.json");
+  g_autofree char *models_path = confab_test_fixture_path ("openai", "models.json");
+  g_autofree char *tags_path = confab_test_fixture_path ("ollama", "tags.json");
   ConfabTestServer *openai = confab_test_server_new ();
   ConfabTestServer *ollama = confab_test_server_new ();
   ConfabTestServer *failing = confab_test_server_new ();
@@ -663,7 +656,7 @@ static void
 test_discovery_timeout (void)
 {
   ConfabTestServer *silent = confab_test_server_new ();
-  g_autofree char *models_path = fixture_path ("openai", "models.json");
+  g_autofree char *models_path = confab_test_fixture_path ("openai", "models.json");
   ConfabTestServer *quick = confab_test_server_new ();
   ConfabTestResponse *resp;
   g_autofree char *candidate_silent = g_strconcat ("silent=openai=", confab_test_server_get_url (silent), "/v1", NULL);

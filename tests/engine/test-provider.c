@@ -39,20 +39,13 @@
 
 /* Fixtures */
 
-static char *
-fixture_path (const char *dir,
-              const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "fixtures", dir, name, NULL);
-}
-
 /* Returns the contents, NUL-terminated. */
 static char *
 load_fixture (const char *dir,
               const char *name,
               gsize      *out_len)
 {
-  g_autofree char *path = fixture_path (dir, name);
+  g_autofree char *path = confab_test_fixture_path (dir, name);
   g_autoptr(GError) error = NULL;
   char *contents = NULL;
   gsize len = 0;
@@ -787,7 +780,7 @@ test_stream_fixture (gconstpointer data)
 {
   const StreamTest *test = data;
   const StreamCase *c = test->c;
-  g_autofree char *path = fixture_path (c->dir, c->file);
+  g_autofree char *path = confab_test_fixture_path (c->dir, c->file);
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp;
   ConfabProvider *provider;
@@ -845,7 +838,7 @@ test_stream_error (gconstpointer data)
 {
   const ErrorStreamTest *test = data;
   const ErrorStreamCase *c = test->c;
-  g_autofree char *path = fixture_path (c->dir, c->file);
+  g_autofree char *path = confab_test_fixture_path (c->dir, c->file);
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp;
   ConfabProvider *provider;
@@ -977,7 +970,7 @@ test_http_error_not_found (void)
 static void
 test_retry_503_then_success (void)
 {
-  g_autofree char *path = fixture_path ("openai", "stream-text.sse");
+  g_autofree char *path = confab_test_fixture_path ("openai", "stream-text.sse");
   g_autofree char *expected = load_fixture ("openai", "stream-text.expected.txt", NULL);
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp;
@@ -1006,7 +999,7 @@ test_retry_503_then_success (void)
 static void
 test_retry_after_honoured (void)
 {
-  g_autofree char *path = fixture_path ("openai", "stream-text.sse");
+  g_autofree char *path = confab_test_fixture_path ("openai", "stream-text.sse");
   g_autoptr(HttpFixture) fixture = http_fixture_load ("openai", "error-429.http");
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp;
@@ -1126,7 +1119,7 @@ run_stream_text_with_fault (ConfabTestServer  *server,
                             gsize              offset,
                             Run               *run)
 {
-  g_autofree char *path = fixture_path ("openai", "stream-text.sse");
+  g_autofree char *path = confab_test_fixture_path ("openai", "stream-text.sse");
   ConfabTestResponse *resp;
 
   resp = confab_test_server_add_response (server, "/v1/chat/completions", 200);
@@ -1321,7 +1314,7 @@ test_fault_oversized_line (void)
 static void
 test_cancel_mid_stream (void)
 {
-  g_autofree char *path = fixture_path ("openai", "stream-text.sse");
+  g_autofree char *path = confab_test_fixture_path ("openai", "stream-text.sse");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   ConfabTestServer *server = confab_test_server_new ();
   ConfabProvider *provider = make_provider ("openai", server);
@@ -1354,7 +1347,7 @@ test_cancel_mid_stream (void)
 static void
 test_cancel_before_run (void)
 {
-  g_autofree char *path = fixture_path ("openai", "stream-text.sse");
+  g_autofree char *path = confab_test_fixture_path ("openai", "stream-text.sse");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   ConfabTestServer *server = confab_test_server_new ();
   ConfabProvider *provider = make_provider ("openai", server);
@@ -1552,7 +1545,7 @@ capture_request (ConfabTestServer  *server,
                  const char        *file,
                  const char        *content_type)
 {
-  g_autofree char *path = fixture_path (dir, file);
+  g_autofree char *path = confab_test_fixture_path (dir, file);
   ConfabTestResponse *resp;
   Run run;
 
@@ -1927,7 +1920,7 @@ assert_models (GStrv               models,
 static void
 test_models_openai (void)
 {
-  g_autofree char *path = fixture_path ("openai", "models.json");
+  g_autofree char *path = confab_test_fixture_path ("openai", "models.json");
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp = confab_test_server_add_response (server, "/v1/models", 200);
   const char * const expected[] = { "gpt-4o-mini", "gpt-4o", NULL };
@@ -1950,7 +1943,7 @@ test_models_openai (void)
 static void
 test_models_llamacpp (void)
 {
-  g_autofree char *path = fixture_path ("llamacpp", "v1_models.json");
+  g_autofree char *path = confab_test_fixture_path ("llamacpp", "v1_models.json");
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp = confab_test_server_add_response (server, "/v1/models", 200);
   const char * const expected[] = { "tiny-random-llama", NULL };
@@ -1969,7 +1962,7 @@ test_models_llamacpp (void)
 static void
 test_models_ollama (void)
 {
-  g_autofree char *path = fixture_path ("ollama", "tags.json");
+  g_autofree char *path = confab_test_fixture_path ("ollama", "tags.json");
   ConfabTestServer *server = confab_test_server_new ();
   ConfabTestResponse *resp = confab_test_server_add_response (server, "/api/tags", 200);
   const char * const expected[] = { "llama3.2:latest", NULL };

@@ -1091,3 +1091,37 @@ confab_test_generate_ollama_stream (guint   n_tokens,
 
   return g_string_free_to_bytes (body);
 }
+
+/**
+ * confab_test_fixture_path:
+ *
+ * Returns: (transfer full): the path of tests/fixtures/@dir/@name.
+ */
+char *
+confab_test_fixture_path (const char *dir,
+                          const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "fixtures", dir, name, NULL);
+}
+
+/**
+ * confab_test_fixture_contents:
+ * @len: (out) (optional): its length
+ *
+ * Returns: (transfer full): the contents of a fixture; the test fails
+ *   when it cannot be read.
+ */
+char *
+confab_test_fixture_contents (const char *dir,
+                              const char *name,
+                              gsize      *len)
+{
+  g_autofree char *path = confab_test_fixture_path (dir, name);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, len, &error);
+  g_assert_no_error (error);
+
+  return contents;
+}

@@ -176,4 +176,11 @@ GBytes             *confab_test_generate_openai_stream    (guint               n
 GBytes             *confab_test_generate_ollama_stream    (guint               n_tokens,
                                                            char              **out_text);
 
+/* The recorded fixtures under tests/fixtures (G_TEST_SRCDIR is tests/). */
+char               *confab_test_fixture_path              (const char         *dir,
+                                                           const char         *name);
+char               *confab_test_fixture_contents          (const char         *dir,
+                                                           const char         *name,
+                                                           gsize              *len);
+
 G_END_DECLS
