@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "confab-cli-runner.h"
 #include "confab-test-server.h"
 
 /* Runs the real confab-cli (from $CONFAB_CLI) with --save, --continue,
@@ -38,23 +39,6 @@ typedef struct
   char             *home;
   guint             watchdog_id;
 } Fixture;
-
-/* What one run of confab-cli left behind. */
-typedef struct
-{
-  char     *out;
-  char     *err;
-  gboolean  exited;
-  int       exit_status;
-} CliResult;
-
-typedef struct
-{
-  gboolean  done;
-  char     *out;
-  char     *err;
-  GError   *error;
-} Communicate;
 
 /* When a piece of stdout arrived, and how long stdout was after it. */
 typedef struct
@@ -160,16 +144,6 @@ fixture_teardown (Fixture       *fixture,
   g_clear_handle_id (&fixture->watchdog_id, g_source_remove);
 }
 
-static void
-cli_result_free (CliResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
-
 /* Queues a fixture as the response for @path. */
 static ConfabTestResponse *
 add_fixture (Fixture    *fixture,
@@ -210,16 +184,9 @@ static GSubprocessLauncher *
 new_launcher (Fixture    *fixture,
               const char *data_home)
 {
-  GSubprocessLauncher *launcher;
+  GSubprocessLauncher *launcher = confab_cli_launcher_new ();
   g_autofree char *no_bus = NULL;
-  static const char * const proxy_vars[] = {
-    "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-  };
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_unsetenv (launcher, "CONFAB_API_KEY");
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", fixture->config_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", fixture->runtime_dir, TRUE);
@@ -230,78 +197,21 @@ new_launcher (Fixture    *fixture,
   no_bus = g_strconcat ("unix:path=", fixture->runtime_dir, "/no-bus", NULL);
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", no_bus, TRUE);
 
-  /* Everything is on 127.0.0.1. */
-  for (guint i = 0; i < G_N_ELEMENTS (proxy_vars); i++)
-    g_subprocess_launcher_unsetenv (launcher, proxy_vars[i]);
-
   return launcher;
 }
 
-/* argv for confab-cli: $CONFAB_CLI followed by the NULL-terminated @args. */
-static GStrv
-build_argv (const char * const *args)
-{
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  const char *cli = g_getenv ("CONFAB_CLI");
-
-  g_assert_nonnull (cli);
-  g_strv_builder_add (builder, cli);
-  g_strv_builder_addv (builder, (const char **)args);
-
-  return g_strv_builder_end (builder);
-}
-
-static void
-communicate_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Communicate *comm = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
-                                        &comm->out, &comm->err, &comm->error);
-  comm->done = TRUE;
-}
-
 /* Runs confab-cli with @args and the store in @data_home, feeding it
- * @stdin_text (the empty string when NULL), until it has exited and
- * closed its output. The server keeps serving meanwhile. */
-static CliResult *
+ * @stdin_text (the empty string when NULL). The server keeps serving
+ * meanwhile. */
+static ConfabCliResult *
 run_cli_in (Fixture            *fixture,
             const char         *data_home,
             const char         *stdin_text,
             const char * const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture, data_home);
-  g_autoptr(GSubprocess) proc = NULL;
-  g_auto(GStrv) argv = build_argv (args);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *command = NULL;
-  Communicate comm = { 0 };
-  CliResult *result;
 
-  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_utf8_async (proc, stdin_text != NULL ? stdin_text : "", NULL,
-                                       communicate_cb, &comm);
-  while (!comm.done)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_no_error (comm.error);
-
-  /* communicate finishes only once the child has been reaped too. */
-  result = g_new0 (CliResult, 1);
-  result->out = g_steal_pointer (&comm.out);
-  result->err = g_steal_pointer (&comm.err);
-  result->exited = g_subprocess_get_if_exited (proc);
-  result->exit_status = result->exited ? g_subprocess_get_exit_status (proc) : -1;
-
-  command = g_strjoinv (" ", (char **)args);
-  g_test_message ("confab-cli %s: exit %d; stdout: %.200s%s; stderr: %s",
-                  command, result->exit_status, result->out,
-                  strlen (result->out) > 200 ? "…" : "", result->err);
-
-  return result;
+  return confab_cli_run (launcher, stdin_text, args);
 }
 
 #define RUN_CLI(fixture, ...) \
@@ -310,23 +220,11 @@ run_cli_in (Fixture            *fixture,
   run_cli_in ((fixture), (data_home), NULL, (const char * const[]) { __VA_ARGS__, NULL })
 
 static void
-assert_exit (const CliResult *result,
+assert_exit (const ConfabCliResult *result,
              int              status)
 {
   g_assert_true (result->exited);
   g_assert_cmpint (result->exit_status, ==, status);
-}
-
-/* Asserts @err is exactly one line starting "confab-cli: ". */
-static void
-assert_one_error_line (const char *err)
-{
-  const char *newline;
-
-  g_assert_true (g_str_has_prefix (err, "confab-cli: "));
-  newline = strchr (err, '\n');
-  g_assert_nonnull (newline);
-  g_assert_cmpstr (newline, ==, "\n");
 }
 
 /* The id in the "confab-cli: conversation ID" line of @err, which must
@@ -393,7 +291,7 @@ show (Fixture    *fixture,
       gint64      id)
 {
   g_autofree char *id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
-  g_autoptr(CliResult) result = RUN_CLI_IN (fixture, data_home, "conversations", "show", id_text);
+  g_autoptr(ConfabCliResult) result = RUN_CLI_IN (fixture, data_home, "conversations", "show", id_text);
 
   assert_exit (result, 0);
   g_assert_cmpstr (result->err, ==, "");
@@ -409,7 +307,7 @@ export_json (Fixture    *fixture,
              gint64      id)
 {
   g_autofree char *id_text = id > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, id) : g_strdup ("--all");
-  g_autoptr(CliResult) result = RUN_CLI_IN (fixture, data_home,
+  g_autoptr(ConfabCliResult) result = RUN_CLI_IN (fixture, data_home,
                                             "conversations", "export", id_text, "--format", "json");
   JsonNode *root;
   JsonObject *obj;
@@ -567,7 +465,7 @@ child_spawn (Fixture            *fixture,
              const char * const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = new_launcher (fixture, data_home);
-  g_auto(GStrv) argv = build_argv (args);
+  g_auto(GStrv) argv = confab_cli_argv (args);
   g_autoptr(GError) error = NULL;
   Child *child = g_new0 (Child, 1);
 
@@ -664,12 +562,12 @@ test_save (Fixture       *fixture,
   g_autofree char *expected_err = NULL;
   g_autofree char *id_text = NULL;
   g_autofree char *markdown = NULL;
-  g_autoptr(CliResult) result = NULL;
-  g_autoptr(CliResult) list = NULL;
-  g_autoptr(CliResult) search = NULL;
-  g_autoptr(CliResult) delete = NULL;
-  g_autoptr(CliResult) shown = NULL;
-  g_autoptr(CliResult) listed = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
+  g_autoptr(ConfabCliResult) list = NULL;
+  g_autoptr(ConfabCliResult) search = NULL;
+  g_autoptr(ConfabCliResult) delete = NULL;
+  g_autoptr(ConfabCliResult) shown = NULL;
+  g_autoptr(ConfabCliResult) listed = NULL;
   g_autoptr(JsonNode) exported = NULL;
   g_auto(GStrv) lines = NULL;
   g_auto(GStrv) fields = NULL;
@@ -735,7 +633,7 @@ test_save (Fixture       *fixture,
   shown = RUN_CLI (fixture, "conversations", "show", id_text);
   assert_exit (shown, 1);
   g_assert_cmpstr (shown->out, ==, "");
-  assert_one_error_line (shown->err);
+  confab_cli_assert_one_error_line (shown->err);
   g_assert_true (contains_nocase (shown->err, "no conversation"));
   g_assert_nonnull (strstr (shown->err, id_text));
 
@@ -754,9 +652,9 @@ test_continue (Fixture       *fixture,
   g_autofree char *id_text = NULL;
   g_autofree char *markdown = NULL;
   g_autoptr(GBytes) second_body = confab_test_generate_openai_stream (12, &second_text);
-  g_autoptr(CliResult) first = NULL;
-  g_autoptr(CliResult) second = NULL;
-  g_autoptr(CliResult) missing = NULL;
+  g_autoptr(ConfabCliResult) first = NULL;
+  g_autoptr(ConfabCliResult) second = NULL;
+  g_autoptr(ConfabCliResult) missing = NULL;
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(JsonNode) exported = NULL;
   ConfabTestResponse *resp;
@@ -809,7 +707,7 @@ test_continue (Fixture       *fixture,
   missing = RUN_CLI (fixture, "--base-url", fixture->openai_url, "--model", "m", "--continue", "999", "Third");
   assert_exit (missing, 1);
   g_assert_cmpstr (missing->out, ==, "");
-  assert_one_error_line (missing->err);
+  confab_cli_assert_one_error_line (missing->err);
   g_assert_nonnull (strstr (missing->err, "999"));
   g_assert_true (contains_nocase (missing->err, "no conversation"));
   g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 2);
@@ -821,7 +719,7 @@ static void
 test_save_error_midway (Fixture       *fixture,
                         gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(JsonNode) exported = NULL;
   g_autofree char *markdown = NULL;
   JsonObject *reply;
@@ -852,7 +750,7 @@ test_save_error_midway (Fixture       *fixture,
    * had said it. */
   {
     g_autofree char *id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
-    g_autoptr(CliResult) again = NULL;
+    g_autoptr(ConfabCliResult) again = NULL;
     g_autoptr(JsonNode) body = NULL;
     JsonArray *messages;
 
@@ -944,13 +842,13 @@ test_import_export (Fixture       *fixture,
   g_autofree char *garbage = g_build_filename (fixture->tmp_dir, "garbage.json", NULL);
   g_autofree char *id_text = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(CliResult) first = NULL;
-  g_autoptr(CliResult) second = NULL;
-  g_autoptr(CliResult) third = NULL;
-  g_autoptr(CliResult) exported = NULL;
-  g_autoptr(CliResult) imported = NULL;
-  g_autoptr(CliResult) bad = NULL;
-  g_autoptr(CliResult) listed = NULL;
+  g_autoptr(ConfabCliResult) first = NULL;
+  g_autoptr(ConfabCliResult) second = NULL;
+  g_autoptr(ConfabCliResult) third = NULL;
+  g_autoptr(ConfabCliResult) exported = NULL;
+  g_autoptr(ConfabCliResult) imported = NULL;
+  g_autoptr(ConfabCliResult) bad = NULL;
+  g_autoptr(ConfabCliResult) listed = NULL;
   g_autoptr(JsonNode) original = NULL;
   g_autoptr(JsonNode) again = NULL;
   g_auto(GStrv) ids = NULL;
@@ -1004,7 +902,7 @@ test_import_export (Fixture       *fixture,
   bad = RUN_CLI_IN (fixture, other_home, "conversations", "import", garbage);
   assert_exit (bad, 1);
   g_assert_cmpstr (bad->out, ==, "");
-  assert_one_error_line (bad->err);
+  confab_cli_assert_one_error_line (bad->err);
   g_assert_nonnull (strstr (bad->err, "could not import"));
   g_assert_nonnull (strstr (bad->err, garbage));
   g_assert_nonnull (strstr (bad->err, "Not a JSON document"));
@@ -1022,10 +920,10 @@ test_provider (Fixture       *fixture,
                gconstpointer  user_data)
 {
   g_autofree char *expected = confab_test_fixture_contents ("openai", "stream-text.expected.txt", NULL);
-  g_autoptr(CliResult) added = NULL;
-  g_autoptr(CliResult) result = NULL;
-  g_autoptr(CliResult) unknown = NULL;
-  g_autoptr(CliResult) both = NULL;
+  g_autoptr(ConfabCliResult) added = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
+  g_autoptr(ConfabCliResult) unknown = NULL;
+  g_autoptr(ConfabCliResult) both = NULL;
   g_autoptr(JsonNode) body = NULL;
   g_auto(GStrv) err_lines = NULL;
 

@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "confab-cli-runner.h"
 #include "confab-test-server.h"
 
 /* Runs the real confab-cli (from $CONFAB_CLI) against a ConfabTestServer
@@ -26,23 +27,6 @@ typedef struct
   char             *openai_url;
   guint             watchdog_id;
 } Fixture;
-
-/* What one run of confab-cli left behind. */
-typedef struct
-{
-  char     *out;
-  char     *err;
-  gboolean  exited;
-  int       exit_status;
-} CliResult;
-
-typedef struct
-{
-  gboolean  done;
-  char     *out;
-  char     *err;
-  GError   *error;
-} Communicate;
 
 /* The state of a child whose stdout is read as it arrives. */
 typedef struct
@@ -85,16 +69,6 @@ fixture_teardown (Fixture       *fixture,
   g_clear_pointer (&fixture->openai_url, g_free);
   g_clear_handle_id (&fixture->watchdog_id, g_source_remove);
 }
-
-static void
-cli_result_free (CliResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
 
 /* Queues a fixture as the response for @path. */
 static ConfabTestResponse *
@@ -151,105 +125,32 @@ add_http_fixture (Fixture    *fixture,
 static GSubprocessLauncher *
 new_launcher (const char *api_key)
 {
-  GSubprocessLauncher *launcher;
-  static const char * const proxy_vars[] = {
-    "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-  };
+  GSubprocessLauncher *launcher = confab_cli_launcher_new ();
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
   if (api_key != NULL)
     g_subprocess_launcher_setenv (launcher, "CONFAB_API_KEY", api_key, TRUE);
-  else
-    g_subprocess_launcher_unsetenv (launcher, "CONFAB_API_KEY");
-
-  /* Everything is on 127.0.0.1. */
-  for (guint i = 0; i < G_N_ELEMENTS (proxy_vars); i++)
-    g_subprocess_launcher_unsetenv (launcher, proxy_vars[i]);
 
   return launcher;
 }
 
-/* argv for confab-cli: $CONFAB_CLI followed by the NULL-terminated @args. */
-static GStrv
-build_argv (const char * const *args)
-{
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  const char *cli = g_getenv ("CONFAB_CLI");
-
-  g_assert_nonnull (cli);
-  g_strv_builder_add (builder, cli);
-  g_strv_builder_addv (builder, (const char **)args);
-
-  return g_strv_builder_end (builder);
-}
-
-static void
-communicate_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Communicate *comm = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
-                                        &comm->out, &comm->err, &comm->error);
-  comm->done = TRUE;
-}
-
 /* Runs confab-cli with @args, feeding it @stdin_text (the empty string when
  * NULL), until it has exited and closed its output. */
-static CliResult *
+static ConfabCliResult *
 run_cli (const char         *api_key,
          const char         *stdin_text,
          const char * const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = new_launcher (api_key);
-  g_autoptr(GSubprocess) proc = NULL;
-  g_auto(GStrv) argv = build_argv (args);
-  g_autoptr(GError) error = NULL;
-  Communicate comm = { 0 };
-  CliResult *result;
 
-  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_utf8_async (proc, stdin_text != NULL ? stdin_text : "", NULL,
-                                       communicate_cb, &comm);
-  while (!comm.done)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_no_error (comm.error);
-
-  /* communicate finishes only once the child has been reaped too. */
-  result = g_new0 (CliResult, 1);
-  result->out = g_steal_pointer (&comm.out);
-  result->err = g_steal_pointer (&comm.err);
-  result->exited = g_subprocess_get_if_exited (proc);
-  result->exit_status = result->exited ? g_subprocess_get_exit_status (proc) : -1;
-
-  g_test_message ("exit %d; stdout: %s; stderr: %s", result->exit_status, result->out, result->err);
-
-  return result;
+  return confab_cli_run (launcher, stdin_text, args);
 }
 
 #define RUN_CLI(api_key, stdin_text, ...) \
   run_cli ((api_key), (stdin_text), (const char * const[]) { __VA_ARGS__, NULL })
 
-/* Asserts @err is exactly one line starting "confab-cli: ". */
-static void
-assert_one_error_line (const char *err)
-{
-  const char *newline;
-
-  g_assert_true (g_str_has_prefix (err, "confab-cli: "));
-  newline = strchr (err, '\n');
-  g_assert_nonnull (newline);
-  g_assert_cmpstr (newline, ==, "\n");
-}
-
 /* Usage errors print a "Try --help" hint after the one error line. */
 static void
-assert_usage_error (const CliResult *result)
+assert_usage_error (const ConfabCliResult *result)
 {
   g_assert_true (result->exited);
   g_assert_cmpint (result->exit_status, ==, 2);
@@ -348,12 +249,12 @@ static void
 test_openai_text (Fixture       *fixture,
                   gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autofree char *expected = confab_test_fixture_contents ("openai", "stream-text.expected.txt", NULL);
   g_autofree char *auth = NULL;
   g_autoptr(JsonNode) body = NULL;
   const char * const args[] = { "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "Say hello", NULL };
-  g_auto(GStrv) argv = build_argv (args);
+  g_auto(GStrv) argv = confab_cli_argv (args);
 
   add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
 
@@ -385,7 +286,7 @@ static void
 test_openai_no_key (Fixture       *fixture,
                     gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
 
   add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
 
@@ -401,7 +302,7 @@ static void
 test_openai_reasoning (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
 
   add_fixture (fixture, "/v1/chat/completions", "openai", "stream-reasoning.sse");
 
@@ -421,7 +322,7 @@ test_ollama_text (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   const char *content_type = user_data != NULL ? user_data : "application/x-ndjson";
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(JsonNode) body = NULL;
   ConfabTestResponse *resp;
 
@@ -449,7 +350,7 @@ static void
 test_anthropic_tool_use_json (Fixture       *fixture,
                               gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(JsonNode) expected_arguments = parse_json ("{\"city\":\"San Francisco\"}", -1);
   g_autoptr(GString) text = g_string_new (NULL);
@@ -499,7 +400,7 @@ static void
 test_openai_parallel_tool_calls_json (Fixture       *fixture,
                                       gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(GPtrArray) events = NULL;
   g_autofree char *expected_text = confab_test_fixture_contents ("openai", "stream-parallel-tool-calls.expected.json", NULL);
   g_autoptr(JsonNode) expected = parse_json (expected_text, -1);
@@ -562,7 +463,7 @@ static void
 test_http_401 (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
 
   add_http_fixture (fixture, "/v1/chat/completions", "openai", "error-401.http");
 
@@ -571,7 +472,7 @@ test_http_401 (Fixture       *fixture,
   g_assert_true (result->exited);
   g_assert_cmpint (result->exit_status, ==, 1);
   g_assert_cmpstr (result->out, ==, "");
-  assert_one_error_line (result->err);
+  confab_cli_assert_one_error_line (result->err);
   g_assert_nonnull (strstr (result->err, "HTTP 401"));
   g_assert_nonnull (strstr (result->err, "Incorrect API key provided"));
   /* Not worth retrying. */
@@ -583,7 +484,7 @@ static void
 test_http_401_json (Fixture       *fixture,
                     gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(GPtrArray) events = NULL;
   JsonObject *last;
 
@@ -592,7 +493,7 @@ test_http_401_json (Fixture       *fixture,
   result = RUN_CLI ("sk-wrong", NULL, "--base-url", fixture->openai_url, "--model", "gpt-4o-mini", "--json", "hi");
 
   g_assert_cmpint (result->exit_status, ==, 1);
-  assert_one_error_line (result->err);
+  confab_cli_assert_one_error_line (result->err);
   events = parse_json_lines (result->out);
   g_assert_cmpuint (events->len, >=, 1);
   last = event_object (events, events->len - 1);
@@ -606,7 +507,7 @@ static void
 test_error_midway (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
 
   add_fixture (fixture, "/v1/chat/completions", "openai", "stream-error-midway.sse");
 
@@ -615,7 +516,7 @@ test_error_midway (Fixture       *fixture,
   g_assert_true (result->exited);
   g_assert_cmpint (result->exit_status, ==, 1);
   g_assert_cmpstr (result->out, ==, "Partial ans");
-  assert_one_error_line (result->err);
+  confab_cli_assert_one_error_line (result->err);
   g_assert_nonnull (strstr (result->err, "Upstream provider returned an error"));
 }
 
@@ -624,7 +525,7 @@ static void
 test_error_midway_json (Fixture       *fixture,
                         gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(GPtrArray) events = NULL;
   JsonObject *first;
   JsonObject *last;
@@ -635,7 +536,7 @@ test_error_midway_json (Fixture       *fixture,
 
   g_assert_true (result->exited);
   g_assert_cmpint (result->exit_status, ==, 1);
-  assert_one_error_line (result->err);
+  confab_cli_assert_one_error_line (result->err);
 
   events = parse_json_lines (result->out);
   g_assert_cmpuint (events->len, >=, 2);
@@ -654,7 +555,7 @@ static void
 test_model_single (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(JsonNode) body = NULL;
   guint n;
 
@@ -681,7 +582,7 @@ static void
 test_model_ambiguous (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
 
   add_fixture (fixture, "/v1/models", "openai", "models.json");
   add_fixture (fixture, "/v1/chat/completions", "openai", "stream-text.sse");
@@ -700,7 +601,7 @@ static void
 test_list_models (Fixture       *fixture,
                   gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
 
   add_fixture (fixture, "/v1/models", "openai", "models.json");
 
@@ -733,8 +634,8 @@ static void
 test_prompt_stdin (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
-  g_autoptr(CliResult) dash_result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
+  g_autoptr(ConfabCliResult) dash_result = NULL;
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(JsonNode) dash_body = NULL;
 
@@ -757,7 +658,7 @@ static void
 test_request_options (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   g_autoptr(JsonNode) body = NULL;
   JsonObject *obj;
   JsonArray *messages;
@@ -806,7 +707,7 @@ test_usage_errors (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(CliResult) result = run_cli (NULL, cases[i].stdin_text, cases[i].args);
+      g_autoptr(ConfabCliResult) result = run_cli (NULL, cases[i].stdin_text, cases[i].args);
 
       assert_usage_error (result);
     }
@@ -819,7 +720,7 @@ static void
 test_timeout (Fixture       *fixture,
               gconstpointer  user_data)
 {
-  g_autoptr(CliResult) result = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   ConfabTestResponse *resp;
   gint64 start;
   gint64 elapsed;
@@ -837,7 +738,7 @@ test_timeout (Fixture       *fixture,
   g_assert_true (result->exited);
   g_assert_cmpint (result->exit_status, ==, 1);
   g_assert_cmpstr (result->out, ==, "Hello");
-  assert_one_error_line (result->err);
+  confab_cli_assert_one_error_line (result->err);
   g_assert_nonnull (strstr (result->err, "1 second"));
   g_assert_cmpint (elapsed, >=, G_USEC_PER_SEC);
   g_assert_cmpint (elapsed, <, 5 * G_USEC_PER_SEC);
@@ -906,7 +807,7 @@ test_signal (Fixture       *fixture,
   int signum = GPOINTER_TO_INT (user_data);
   g_autoptr(GSubprocessLauncher) launcher = new_launcher (NULL);
   const char * const args[] = { "--base-url", fixture->openai_url, "--model", "m", "--timeout", "0", "hi", NULL };
-  g_auto(GStrv) argv = build_argv (args);
+  g_auto(GStrv) argv = confab_cli_argv (args);
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(GMemoryOutputStream) err = G_MEMORY_OUTPUT_STREAM (g_memory_output_stream_new_resizable ());
@@ -952,7 +853,7 @@ test_signal (Fixture       *fixture,
   g_assert_true (g_subprocess_get_if_exited (reader.proc));
   g_assert_cmpint (g_subprocess_get_exit_status (reader.proc), ==, 130);
   g_assert_cmpstr (out->str, ==, "Hello! Here is");
-  assert_one_error_line (err_text);
+  confab_cli_assert_one_error_line (err_text);
 
   /* The child hung up: the stalled response is no longer being served. */
   while (confab_test_server_get_n_active (fixture->server) > 0)
