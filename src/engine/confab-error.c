@@ -32,6 +32,8 @@ confab_error_code_to_nick (int code)
     case CONFAB_ERROR_PROTOCOL: return "protocol";
     case CONFAB_ERROR_CANCELLED: return "cancelled";
     case CONFAB_ERROR_INVALID_ARGUMENT: return "invalid-argument";
+    case CONFAB_ERROR_DENIED: return "denied";
+    case CONFAB_ERROR_TOOL: return "tool";
     default: return "unknown";
     }
 }

@@ -24,6 +24,8 @@ G_BEGIN_DECLS
  * @CONFAB_ERROR_PROTOCOL: the server sent something that is not the expected format
  * @CONFAB_ERROR_CANCELLED: the operation was cancelled
  * @CONFAB_ERROR_INVALID_ARGUMENT: the caller asked for something impossible
+ * @CONFAB_ERROR_DENIED: the user (or a setting) did not allow a tool to run
+ * @CONFAB_ERROR_TOOL: a tool ran and failed (its message says why)
  *
  * Errors of the engine. Every message is meant for a human and, where the
  * server sent one, includes the server's own message.
@@ -40,6 +42,8 @@ typedef enum
   CONFAB_ERROR_PROTOCOL,
   CONFAB_ERROR_CANCELLED,
   CONFAB_ERROR_INVALID_ARGUMENT,
+  CONFAB_ERROR_DENIED,
+  CONFAB_ERROR_TOOL,
 } ConfabError;
 
 GQuark      confab_error_quark        (void);
