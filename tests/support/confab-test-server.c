@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "confab-test-server.h"
@@ -31,6 +32,9 @@ struct _ConfabTestResponse
   guint              delay_ms;
   ConfabTestFault    fault;
   gsize              fault_offset;
+  char              *expect_api;
+  GStrv              expect_ids;
+  GStrv              expect_contains;
 };
 
 typedef struct
@@ -92,6 +96,9 @@ static void stream_schedule_step (Stream *stream);
 static void
 response_free (ConfabTestResponse *resp)
 {
+  g_free (resp->expect_api);
+  g_strfreev (resp->expect_ids);
+  g_strfreev (resp->expect_contains);
   g_clear_pointer (&resp->body, g_bytes_unref);
   g_clear_pointer (&resp->content_type, g_free);
   g_clear_pointer (&resp->header_names, g_ptr_array_unref);
@@ -537,6 +544,94 @@ record_request (ConfabTestServer  *self,
   g_ptr_array_add (self->requests, request);
 }
 
+/* The tool results of @root in the shape of @api, as (id, content) pairs:
+ * those after the last assistant message that asked for tools. */
+static GPtrArray *
+collect_tool_results (const char  *api,
+                      JsonNode    *root,
+                      char       **problem)
+{
+  g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonArray *messages = object != NULL && json_object_has_member (object, "messages")
+                        ? json_object_get_array_member (object, "messages") : NULL;
+
+  if (messages == NULL)
+    {
+      *problem = g_strdup ("the request has no messages array");
+      return NULL;
+    }
+
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    {
+      JsonObject *message = json_array_get_object_element (messages, i);
+      const char *role = json_object_get_string_member_with_default (message, "role", "");
+
+      if (g_str_equal (role, "assistant"))
+        {
+          g_ptr_array_set_size (pairs, 0);
+          continue;
+        }
+
+      if (g_str_equal (api, "anthropic"))
+        {
+          JsonNode *content = json_object_get_member (message, "content");
+
+          if (!g_str_equal (role, "user") || content == NULL || !JSON_NODE_HOLDS_ARRAY (content))
+            continue;
+          for (guint j = 0; j < json_array_get_length (json_node_get_array (content)); j++)
+            {
+              JsonObject *block = json_array_get_object_element (json_node_get_array (content), j);
+
+              if (g_strcmp0 (json_object_get_string_member_with_default (block, "type", ""), "tool_result") != 0)
+                continue;
+              g_ptr_array_add (pairs, g_strdup (json_object_get_string_member_with_default (block, "tool_use_id", "")));
+              g_ptr_array_add (pairs, g_strdup (json_object_get_string_member_with_default (block, "content", "")));
+            }
+        }
+      else if (g_str_equal (role, "tool"))
+        {
+          const char *key = g_str_equal (api, "ollama") ? "tool_name" : "tool_call_id";
+
+          g_ptr_array_add (pairs, g_strdup (json_object_get_string_member_with_default (message, key, "")));
+          g_ptr_array_add (pairs, g_strdup (json_object_get_string_member_with_default (message, "content", "")));
+        }
+    }
+  return g_steal_pointer (&pairs);
+}
+
+static char *
+check_tool_results (ConfabTestResponse *resp,
+                    GBytes             *body)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) pairs = NULL;
+  g_autoptr(GError) error = NULL;
+  char *problem = NULL;
+  guint n = g_strv_length (resp->expect_ids);
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  if (!json_parser_load_from_data (parser, data, len, &error))
+    return g_strdup_printf ("the request body is not JSON: %s: %.*s", error->message, (int) MIN (len, 300), data);
+  if ((pairs = collect_tool_results (resp->expect_api, json_parser_get_root (parser), &problem)) == NULL)
+    return problem;
+  if (pairs->len / 2 != n)
+    return g_strdup_printf ("expected %u tool results after the last assistant message, got %u", n, pairs->len / 2);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *id = g_ptr_array_index (pairs, 2 * i);
+      const char *content = g_ptr_array_index (pairs, 2 * i + 1);
+
+      if (!g_str_equal (id, resp->expect_ids[i]))
+        return g_strdup_printf ("tool result %u is for \"%s\", expected \"%s\"", i, id, resp->expect_ids[i]);
+      if (resp->expect_contains != NULL && strstr (content, resp->expect_contains[i]) == NULL)
+        return g_strdup_printf ("tool result %u (\"%s\") does not contain \"%s\"", i, content,
+                                resp->expect_contains[i]);
+    }
+  return NULL;
+}
+
 static void
 server_callback_cb (SoupServer        *server,
                     SoupServerMessage *msg,
@@ -569,6 +664,26 @@ server_callback_cb (SoupServer        *server,
   resp = g_ptr_array_index (route->responses, route->next);
   if (route->next + 1 < route->responses->len)
     route->next++;
+
+  if (resp->expect_ids != NULL)
+    {
+      Request *request = g_ptr_array_index (self->requests, self->requests->len - 1);
+      g_autofree char *problem = check_tool_results (resp, request->body);
+
+      if (problem != NULL)
+        {
+          g_autoptr(GString) json = g_string_new ("{\"error\":{\"message\":\"");
+          gsize len;
+
+          append_json_escaped (json, problem);
+          g_string_append (json, "\"}}");
+          len = json->len;
+          soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+          soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                            g_string_free (g_steal_pointer (&json), FALSE), len);
+          return;
+        }
+    }
 
   soup_server_message_set_status (msg, resp->status, NULL);
   soup_message_headers_set_content_type (headers,
@@ -870,6 +985,25 @@ confab_test_response_set_fault (ConfabTestResponse *resp,
   resp->fault_offset = fault_offset;
 }
 
+
+void
+confab_test_response_expect_tool_results (ConfabTestResponse *resp,
+                                          const char         *api,
+                                          const char * const *call_ids,
+                                          const char * const *contains)
+{
+  g_assert (g_strv_contains ((const char * const[]) { "openai", "ollama", "anthropic", NULL }, api));
+  g_assert (call_ids != NULL);
+  g_assert (contains == NULL || g_strv_length ((GStrv) contains) == g_strv_length ((GStrv) call_ids));
+
+  g_free (resp->expect_api);
+  g_strfreev (resp->expect_ids);
+  g_strfreev (resp->expect_contains);
+  resp->expect_api = g_strdup (api);
+  resp->expect_ids = g_strdupv ((GStrv) call_ids);
+  resp->expect_contains = g_strdupv ((GStrv) contains);
+}
+
 static Request *
 get_request (ConfabTestServer *self,
              guint             i)
@@ -1124,4 +1258,173 @@ confab_test_fixture_contents (const char *dir,
   g_assert_no_error (error);
 
   return contents;
+}
+
+const char *
+confab_test_chat_path (const char *api)
+{
+  if (g_str_equal (api, "ollama"))
+    return "/api/chat";
+  if (g_str_equal (api, "anthropic"))
+    return "/v1/messages";
+  g_assert (g_str_equal (api, "openai"));
+  return "/v1/chat/completions";
+}
+
+char *
+confab_test_server_dup_base_url (ConfabTestServer *self,
+                                 const char       *api)
+{
+  if (!g_str_equal (api, "openai"))
+    return g_strdup (confab_test_server_get_url (self));
+  return g_strconcat (confab_test_server_get_url (self), "/v1", NULL);
+}
+
+static void
+append_json_string (GString    *str,
+                    const char *text)
+{
+  g_string_append_c (str, '"');
+  append_json_escaped (str, text);
+  g_string_append_c (str, '"');
+}
+
+GBytes *
+confab_test_generate_tool_call_stream (const char         *api,
+                                       const char         *preamble,
+                                       const char * const *names,
+                                       const char * const *arguments)
+{
+  GString *out = g_string_new (NULL);
+  guint n = g_strv_length ((GStrv) names);
+
+  g_assert (g_strv_length ((GStrv) arguments) == n);
+
+  if (g_str_equal (api, "openai"))
+    {
+      g_string_append (out, "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                            "\"model\":\"test\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":");
+      append_json_string (out, preamble != NULL ? preamble : "");
+      g_string_append (out, "},\"finish_reason\":null}]}\n\n");
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *id = g_strdup_printf ("call_%u", i);
+          gsize half = strlen (arguments[i]) / 2;
+          g_autofree char *first = g_strndup (arguments[i], half);
+
+          /* Arguments arrive in two fragments, as real servers send them. */
+          g_string_append_printf (out, "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                                       "\"model\":\"test\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":%u,"
+                                       "\"id\":\"%s\",\"type\":\"function\",\"function\":{\"name\":", i, id);
+          append_json_string (out, names[i]);
+          g_string_append (out, ",\"arguments\":");
+          append_json_string (out, first);
+          g_string_append (out, "}}]},\"finish_reason\":null}]}\n\n");
+          g_string_append_printf (out, "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                                       "\"model\":\"test\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":%u,"
+                                       "\"function\":{\"arguments\":", i);
+          append_json_string (out, arguments[i] + half);
+          g_string_append (out, "}}]},\"finish_reason\":null}]}\n\n");
+        }
+      g_string_append (out, "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                            "\"model\":\"test\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+                            "data: [DONE]\n\n");
+    }
+  else if (g_str_equal (api, "ollama"))
+    {
+      g_string_append (out, "{\"model\":\"test\",\"created_at\":\"2026-01-01T00:00:00Z\",\"message\":{\"role\":\"assistant\","
+                            "\"content\":");
+      append_json_string (out, preamble != NULL ? preamble : "");
+      g_string_append (out, ",\"tool_calls\":[");
+      for (guint i = 0; i < n; i++)
+        {
+          g_string_append (out, i > 0 ? ",{\"function\":{\"name\":" : "{\"function\":{\"name\":");
+          append_json_string (out, names[i]);
+          /* Ollama sends the arguments as an object, not a string. */
+          g_string_append_printf (out, ",\"arguments\":%s}}", arguments[i]);
+        }
+      g_string_append (out, "]},\"done\":false}\n"
+                            "{\"model\":\"test\",\"created_at\":\"2026-01-01T00:00:01Z\",\"message\":{\"role\":\"assistant\","
+                            "\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":10,\"eval_count\":5}\n");
+    }
+  else
+    {
+      guint block = 0;
+
+      g_assert (g_str_equal (api, "anthropic"));
+      g_string_append (out, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_t\",\"type\":\"message\","
+                            "\"role\":\"assistant\",\"content\":[],\"model\":\"test\",\"stop_reason\":null,\"stop_sequence\":null,"
+                            "\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n");
+      if (preamble != NULL && preamble[0] != '\0')
+        {
+          g_string_append (out, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+                                "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+                                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                                "\"delta\":{\"type\":\"text_delta\",\"text\":");
+          append_json_string (out, preamble);
+          g_string_append (out, "}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n");
+          block++;
+        }
+      for (guint i = 0; i < n; i++, block++)
+        {
+          g_string_append_printf (out, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":%u,"
+                                       "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_%u\",\"name\":", block, i);
+          append_json_string (out, names[i]);
+          g_string_append_printf (out, ",\"input\":{}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+                                       "\"index\":%u,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":", block);
+          append_json_string (out, arguments[i]);
+          g_string_append_printf (out, "}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":%u}\n\n",
+                                  block);
+        }
+      g_string_append (out, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\","
+                            "\"stop_sequence\":null},\"usage\":{\"output_tokens\":20}}\n\n"
+                            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    }
+
+  return g_string_free_to_bytes (out);
+}
+
+GBytes *
+confab_test_generate_text_reply (const char *api,
+                                 const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  if (g_str_equal (api, "openai"))
+    {
+      g_string_append (out, "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                            "\"model\":\"test\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":");
+      append_json_string (out, text);
+      g_string_append (out, "},\"finish_reason\":null}]}\n\n"
+                            "data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                            "\"model\":\"test\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                            "data: [DONE]\n\n");
+    }
+  else if (g_str_equal (api, "ollama"))
+    {
+      g_string_append (out, "{\"model\":\"test\",\"created_at\":\"2026-01-01T00:00:00Z\",\"message\":{\"role\":\"assistant\","
+                            "\"content\":");
+      append_json_string (out, text);
+      g_string_append (out, "},\"done\":false}\n"
+                            "{\"model\":\"test\",\"created_at\":\"2026-01-01T00:00:01Z\",\"message\":{\"role\":\"assistant\","
+                            "\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":10,\"eval_count\":5}\n");
+    }
+  else
+    {
+      g_assert (g_str_equal (api, "anthropic"));
+      g_string_append (out, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_t\",\"type\":\"message\","
+                            "\"role\":\"assistant\",\"content\":[],\"model\":\"test\",\"stop_reason\":null,\"stop_sequence\":null,"
+                            "\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n"
+                            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+                            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+                            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                            "\"delta\":{\"type\":\"text_delta\",\"text\":");
+      append_json_string (out, text);
+      g_string_append (out, "}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+                            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\","
+                            "\"stop_sequence\":null},\"usage\":{\"output_tokens\":20}}\n\n"
+                            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    }
+
+  return g_string_free_to_bytes (out);
 }

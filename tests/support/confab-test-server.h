@@ -137,6 +137,19 @@ void                confab_test_response_set_fault        (ConfabTestResponse *r
                                                            ConfabTestFault     fault,
                                                            gsize               fault_offset);
 
+/* Makes the response a step of a scripted exchange: the server first
+ * checks that the request carries the results of the tool calls @call_ids
+ * (NULL-terminated), in that order, in the shape of @api ("openai",
+ * "ollama" or "anthropic"; Ollama's results carry tool names, not ids, so
+ * pass the names there), each containing the matching string of
+ * @contains (NULL, or as many strings, "" for any). When the check fails
+ * the server answers 400 with a JSON error naming what is wrong, so the
+ * client's error says it. */
+void                confab_test_response_expect_tool_results (ConfabTestResponse *resp,
+                                                              const char         *api,
+                                                              const char * const *call_ids,
+                                                              const char * const *contains);
+
 /* Requests received so far (recorded when the request, body included, has
  * been read), oldest first. Returned pointers are owned by @self. */
 guint               confab_test_server_get_n_requests     (ConfabTestServer   *self);
@@ -175,6 +188,25 @@ GBytes             *confab_test_generate_openai_stream    (guint               n
  * "done":true line with done_reason, counts and durations. */
 GBytes             *confab_test_generate_ollama_stream    (guint               n_tokens,
                                                            char              **out_text);
+
+/* A streamed reply in the format of @api ("openai", "ollama",
+ * "anthropic") asking for the tools @names (NULL-terminated) with the JSON
+ * argument texts @arguments, in that order, after the text @preamble (may
+ * be NULL). Call ids are "call_0", "call_1", ... ("toolu_0", ... for
+ * Anthropic; Ollama sends none). */
+GBytes             *confab_test_generate_tool_call_stream (const char         *api,
+                                                           const char         *preamble,
+                                                           const char * const *names,
+                                                           const char * const *arguments);
+/* A streamed final answer @text in the format of @api, in one piece. */
+GBytes             *confab_test_generate_text_reply       (const char         *api,
+                                                           const char         *text);
+/* The path a provider of @api posts chat requests to on this server
+ * ("/v1/chat/completions", "/api/chat", "/v1/messages"), and the base
+ * URL to give it. */
+const char         *confab_test_chat_path                 (const char         *api);
+char               *confab_test_server_dup_base_url       (ConfabTestServer   *self,
+                                                           const char         *api);
 
 /* The recorded fixtures under tests/fixtures (G_TEST_SRCDIR is tests/). */
 char               *confab_test_fixture_path              (const char         *dir,

@@ -398,12 +398,17 @@ confab_message_set_tool_result_info (ConfabMessage *self,
                                      const char    *tool_name,
                                      gboolean       is_error)
 {
+  char *old_id = self->tool_call_id;
+  char *old_name = self->tool_name;
+
   g_return_if_fail (CONFAB_IS_MESSAGE (self));
-  g_free (self->tool_call_id);
-  g_free (self->tool_name);
+
+  /* Copied before the old ones go: callers may pass them back. */
   self->tool_call_id = g_strdup (tool_call_id);
   self->tool_name = g_strdup (tool_name);
   self->is_error = !!is_error;
+  g_free (old_id);
+  g_free (old_name);
 }
 
 const char *

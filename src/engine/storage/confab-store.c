@@ -1802,7 +1802,7 @@ finish_message_job (ConfabStore *self,
   stmt = _confab_store_prepare (self,
                                 "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
                                 "prompt_tokens = ?6, completion_tokens = ?7, finished_at = ?8, "
-                                "model = coalesce(?9, model) WHERE id = ?1",
+                                "model = coalesce(?9, model), is_error = ?10 WHERE id = ?1",
                                 &error);
   if (stmt == NULL)
     goto fail;
@@ -1820,6 +1820,7 @@ finish_message_job (ConfabStore *self,
   sqlite3_bind_int64 (stmt, 8, confab_message_get_finished_at (message) > 0
                                ? confab_message_get_finished_at (message) : _confab_store_now ());
   bind_text_or_null (stmt, 9, confab_message_get_model (message));
+  sqlite3_bind_int (stmt, 10, confab_message_get_is_error (message) ? 1 : 0);
   if (!_confab_store_step_done (self, stmt, &error))
     goto fail;
   if (sqlite3_changes (self->db) == 0)
