@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <gio/gunixinputstream.h>
 
 #include "confab-cli-common.h"
 #include "confab-cli-conversations.h"
@@ -34,10 +35,14 @@ typedef struct
   GCancellable   *cancellable;
   ConfabProvider *provider;
   ConfabStore    *store;
+  ConfabToolbox  *toolbox;
   int             exit_code;
-  gboolean        reply_done;
-  gboolean        record_done;
+  gboolean        turn_done;
   gboolean        interrupted;
+  gboolean        stdin_used;
+  gboolean        steps;
+  GQueue          approvals;
+  GDataInputStream *answers;
   gboolean        json;
   gboolean        stdout_tty;
   gboolean        stderr_tty;
@@ -63,6 +68,10 @@ static char *opt_provider = NULL;
 static gboolean opt_save = FALSE;
 static gint64 opt_continue = 0;
 static char **opt_prompt = NULL;
+static char *opt_tools = NULL;
+static gboolean opt_yes = FALSE;
+static char **opt_allow_dirs = NULL;
+static int opt_max_steps = CONFAB_DEFAULT_MAX_STEPS;
 
 /* Descriptions and argument names are translated by GOption, which is
  * given the translation domain. */
@@ -93,6 +102,14 @@ static const GOptionEntry entries[] = {
     N_("Store the exchange as a new conversation and print its id on standard error"), NULL },
   { "continue", 0, 0, G_OPTION_ARG_INT64, &opt_continue,
     N_("Append to a stored conversation, sending its history (implies --save)"), N_("ID") },
+  { "tools", 0, 0, G_OPTION_ARG_STRING, &opt_tools,
+    N_("Let the model use these tools (comma-separated names, or “all”)"), N_("LIST") },
+  { "yes", 'y', 0, G_OPTION_ARG_NONE, &opt_yes,
+    N_("Run every tool the model asks for without asking"), NULL },
+  { "allow-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_allow_dirs,
+    N_("Let the file tools read this folder (repeatable; the first is where commands run)"), N_("PATH") },
+  { "max-steps", 0, 0, G_OPTION_ARG_INT, &opt_max_steps,
+    N_("Stop after this many requests to the model in one turn (default: 25)"), N_("N") },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
     N_("Print the version and exit"), NULL },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_prompt,
@@ -318,60 +335,249 @@ end_output_line (Cli *cli)
   fflush (stdout);
 }
 
-static void
-maybe_quit (Cli *cli)
-{
-  if (cli->reply_done && cli->record_done)
-    g_main_context_wakeup (NULL);
-}
+/* Tools */
 
 static void
-reply_done_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+print_json_tool_result (ConfabMessage *message)
 {
-  Cli *cli = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  JsonNode *structured = g_object_get_data (G_OBJECT (message), "confab-structured-result");
 
-  end_output_line (cli);
-  if (!confab_reply_run_finish (CONFAB_REPLY (object), result, &error))
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "tool_result");
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, confab_message_get_tool_call_id (message));
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, confab_message_get_tool_name (message));
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, confab_message_state_to_string (confab_message_get_state (message)));
+  json_builder_set_member_name (builder, "is_error");
+  json_builder_add_boolean_value (builder, confab_message_get_is_error (message));
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, confab_message_get_content (message));
+  if (structured != NULL)
     {
-      if (cli->interrupted)
-        {
-          confab_cli_print_error (_("interrupted"));
-          cli->exit_code = EXIT_INTERRUPTED;
-        }
-      else
-        {
-          confab_cli_print_error ("%s", error->message);
-          cli->exit_code = EXIT_FAILURE;
-        }
+      json_builder_set_member_name (builder, "structured");
+      json_builder_add_value (builder, json_node_copy (structured));
     }
-  else
-    cli->exit_code = EXIT_SUCCESS;
+  json_builder_end_object (builder);
+  print_json_line (builder);
+}
 
-  cli->reply_done = TRUE;
-  maybe_quit (cli);
+/* Without --json, tools are reported on stderr (dimmed on a terminal):
+ * stdout stays the assistant's words. */
+static void
+print_tool_line (Cli        *cli,
+                 const char *text)
+{
+  if (cli->stderr_tty && cli->last_reasoning_char != '\0' && cli->last_reasoning_char != '\n')
+    fputc ('\n', stderr);
+  cli->last_reasoning_char = '\n';
+  if (cli->stderr_tty)
+    fprintf (stderr, "\033[2m%s\033[0m\n", text);
+  else
+    fprintf (stderr, "%s\n", text);
 }
 
 static void
-record_done_cb (GObject      *object,
+step_started_cb (ConfabAgent   *agent,
+                 ConfabMessage *message,
+                 ConfabReply   *reply,
+                 Cli           *cli)
+{
+  /* The words of two steps don't run together. */
+  if (!cli->json && cli->steps && cli->last_text_char != '\0' && cli->last_text_char != '\n')
+    {
+      fputs ("\n\n", stdout);
+      cli->last_text_char = '\n';
+    }
+  cli->steps = TRUE;
+  g_signal_connect (reply, "event", G_CALLBACK (on_event), cli);
+}
+
+static void
+tool_started_cb (ConfabAgent   *agent,
+                 ConfabMessage *message,
+                 Cli           *cli)
+{
+  ConfabToolCall *call = g_object_get_data (G_OBJECT (message), "confab-tool-call");
+  g_autofree char *arguments = NULL;
+  g_autofree char *line = NULL;
+
+  if (cli->json || call == NULL)
+    return;
+
+  arguments = confab_tool_call_dup_arguments_json (call);
+  /* Translators: a tool starting, such as “▸ run_command {"command":"ls"}”. */
+  line = g_strdup_printf (_("▸ %s %s"), confab_tool_call_get_name (call), arguments);
+  print_tool_line (cli, line);
+  queue_flush (cli);
+}
+
+static void
+message_updated_cb (ConfabAgent   *agent,
+                    ConfabMessage *message,
+                    Cli           *cli)
+{
+  g_autofree char *first_line = NULL;
+  g_autofree char *line = NULL;
+  char *newline;
+
+  if (confab_message_get_role (message) != CONFAB_ROLE_TOOL)
+    return;
+
+  queue_flush (cli);
+  if (cli->json)
+    {
+      print_json_tool_result (message);
+      return;
+    }
+
+  first_line = g_strdup (confab_message_get_content (message));
+  if ((newline = strchr (first_line, '\n')) != NULL)
+    *newline = '\0';
+  if (confab_message_get_is_error (message))
+    /* Translators: a tool that failed: its name and the first line of why. */
+    line = g_strdup_printf (_("✗ %s: %s"), confab_message_get_tool_name (message), first_line);
+  else
+    /* Translators: a tool that finished: its name and the size of its output. */
+    line = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "✓ %s: %zu byte", "✓ %s: %zu bytes",
+                                         strlen (confab_message_get_content (message))),
+                            confab_message_get_tool_name (message), strlen (confab_message_get_content (message)));
+  print_tool_line (cli, line);
+}
+
+static void ask_next (Cli *cli);
+
+static void
+answer_read_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
   Cli *cli = user_data;
+  g_autoptr(ConfabApproval) approval = g_queue_pop_head (&cli->approvals);
   g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  ConfabApprovalAnswer answer = CONFAB_APPROVAL_DENY;
 
-  if (!confab_store_record_reply_finish (CONFAB_STORE (object), result, &error))
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, NULL, &error);
+  if (line != NULL)
     {
-      /* Translators: %s says why. */
-      confab_cli_print_error (_("the reply could not be saved: %s"), error->message);
-      if (cli->exit_code == EXIT_SUCCESS)
-        cli->exit_code = EXIT_FAILURE;
+      g_strstrip (line);
+      if (g_ascii_strcasecmp (line, "y") == 0 || g_ascii_strcasecmp (line, "yes") == 0)
+        answer = CONFAB_APPROVAL_ALLOW_ONCE;
+      else if (g_ascii_strcasecmp (line, "a") == 0 || g_ascii_strcasecmp (line, "always") == 0)
+        answer = CONFAB_APPROVAL_ALLOW_ALWAYS;
     }
 
-  cli->record_done = TRUE;
-  maybe_quit (cli);
+  if (approval != NULL)
+    confab_approval_answer (approval, answer, NULL);
+  ask_next (cli);
+}
+
+/* One question at a time on the terminal; the other tools keep running
+ * meanwhile, and reading the answer never blocks the main loop. */
+static void
+ask_next (Cli *cli)
+{
+  ConfabApproval *approval;
+  g_autofree char *arguments = NULL;
+
+  /* Questions withdrawn by a stop are dropped. */
+  while ((approval = g_queue_peek_head (&cli->approvals)) != NULL && confab_approval_get_resolved (approval))
+    g_object_unref (g_queue_pop_head (&cli->approvals));
+  if (approval == NULL)
+    return;
+
+  arguments = confab_tool_call_dup_arguments_json (confab_approval_get_call (approval));
+  fflush (stdout);
+  /* Translators: asked on the terminal before a tool runs; keep the
+   * letters y, a and N (the answers typed) in English. */
+  fprintf (stderr, _("Run %s %s? [y]es, [a]lways in this conversation, [N]o: "),
+           confab_tool_get_name (confab_approval_get_tool (approval)), arguments);
+  fflush (stderr);
+
+  if (cli->answers == NULL)
+    {
+      g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+      cli->answers = g_data_input_stream_new (in);
+    }
+  g_data_input_stream_read_line_async (cli->answers, G_PRIORITY_DEFAULT, cli->cancellable, answer_read_cb, cli);
+}
+
+static void
+approval_requested_cb (ConfabAgent    *agent,
+                       ConfabApproval *approval,
+                       Cli            *cli)
+{
+  gboolean idle = g_queue_is_empty (&cli->approvals);
+
+  if (opt_yes)
+    {
+      confab_approval_answer (approval, CONFAB_APPROVAL_ALLOW_ONCE, NULL);
+      return;
+    }
+
+  if (cli->stdin_used || !isatty (STDIN_FILENO))
+    {
+      g_autofree char *reason = g_strdup_printf (_("The tool “%s” needs approval, and confab-cli cannot ask "
+                                                   "(standard input is not a terminal); run it with --yes to allow it."),
+                                                 confab_tool_get_name (confab_approval_get_tool (approval)));
+
+      confab_approval_answer (approval, CONFAB_APPROVAL_DENY, reason);
+      return;
+    }
+
+  g_queue_push_tail (&cli->approvals, g_object_ref (approval));
+  if (idle)
+    ask_next (cli);
+}
+
+static void
+save_failed_cb (ConfabAgent *agent,
+                const char  *message,
+                Cli         *cli)
+{
+  /* The turn goes on; the exit status says something was not kept. */
+  confab_cli_print_error ("%s", message);
+  cli->exit_code = EXIT_FAILURE;
+}
+
+static void
+turn_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  ConfabAgentOutcome outcome;
+
+  end_output_line (cli);
+  if (!confab_agent_run_finish (CONFAB_AGENT (object), result, &outcome, &error))
+    {
+      confab_cli_print_error ("%s", error->message);
+      cli->exit_code = EXIT_FAILURE;
+    }
+  else if (outcome == CONFAB_AGENT_STOPPED)
+    {
+      confab_cli_print_error (_("interrupted"));
+      cli->exit_code = EXIT_INTERRUPTED;
+    }
+  else if (outcome == CONFAB_AGENT_STEP_LIMIT)
+    {
+      confab_cli_print_error (g_dngettext (GETTEXT_PACKAGE,
+                                           "the model still wanted tools after %u step (see --max-steps)",
+                                           "the model still wanted tools after %u steps (see --max-steps)",
+                                           confab_agent_get_max_steps (CONFAB_AGENT (object))),
+                              confab_agent_get_max_steps (CONFAB_AGENT (object)));
+      cli->exit_code = EXIT_FAILURE;
+    }
+  else if (cli->exit_code == -1)
+    cli->exit_code = EXIT_SUCCESS;
+
+  cli->turn_done = TRUE;
+  g_main_context_wakeup (NULL);
 }
 
 static gboolean
@@ -522,7 +728,7 @@ typedef struct
 {
   ConfabConversation *conversation;
   GPtrArray          *history;
-  gint64              reply_id;
+  gint64              user_id;
 } Saved;
 
 static void
@@ -534,8 +740,8 @@ saved_clear (Saved *saved)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Saved, saved_clear)
 
-/* Finds or creates the conversation and commits the user's message and
- * an empty streaming reply, before anything is sent. */
+/* Finds or creates the conversation and commits the user's message
+ * before anything is sent; the agent stores the rest as it happens. */
 static gboolean
 save_exchange (Cli         *cli,
                const char  *model,
@@ -545,7 +751,6 @@ save_exchange (Cli         *cli,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(ConfabMessage) user = confab_message_new (CONFAB_ROLE_USER, prompt);
-  g_autoptr(ConfabMessage) reply = confab_message_new (CONFAB_ROLE_ASSISTANT, "");
   gint64 id;
 
   if (saved->conversation == NULL)
@@ -568,15 +773,8 @@ save_exchange (Cli         *cli,
   id = confab_conversation_get_id (saved->conversation);
 
   confab_store_add_message_async (cli->store, id, user, NULL, confab_cli_async_cb, &result);
-  if (confab_store_add_message_finish (cli->store, confab_cli_wait (&result), error) == 0)
-    return FALSE;
-  g_clear_object (&result);
-
-  confab_message_set_state (reply, CONFAB_MESSAGE_STREAMING);
-  confab_message_set_model (reply, model);
-  confab_store_add_message_async (cli->store, id, reply, NULL, confab_cli_async_cb, &result);
-  saved->reply_id = confab_store_add_message_finish (cli->store, confab_cli_wait (&result), error);
-  if (saved->reply_id == 0)
+  saved->user_id = confab_store_add_message_finish (cli->store, confab_cli_wait (&result), error);
+  if (saved->user_id == 0)
     return FALSE;
 
   /* Not translated: scripts read this line (--help documents it). */
@@ -708,6 +906,53 @@ use_configured_provider (Cli        *cli,
   return EXIT_SUCCESS;
 }
 
+/* --tools: the tools the model may use in this run, from every tool
+ * Confab has; only these are offered to it. */
+static gboolean
+select_tools (Cli         *cli,
+              const char  *list,
+              GError     **error)
+{
+  g_autoptr(ConfabToolbox) available = confab_toolbox_new ();
+  g_auto(GStrv) names = g_strsplit (list, ",", -1);
+
+  /* Built-in and MCP tools are added here as Confab learns them. */
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *name = g_strstrip (names[i]);
+      ConfabTool *tool;
+
+      if (name[0] == '\0')
+        continue;
+      if (g_str_equal (name, "all"))
+        {
+          for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (available)); j++)
+            {
+              g_autoptr(ConfabTool) each = g_list_model_get_item (G_LIST_MODEL (available), j);
+              confab_toolbox_add (cli->toolbox, each);
+            }
+          continue;
+        }
+      if ((tool = confab_toolbox_lookup (available, name)) == NULL)
+        {
+          g_autoptr(GString) known = g_string_new (NULL);
+
+          for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (available)); j++)
+            {
+              g_autoptr(ConfabTool) each = g_list_model_get_item (G_LIST_MODEL (available), j);
+              g_string_append_printf (known, "%s%s", known->len > 0 ? ", " : "", confab_tool_get_name (each));
+            }
+          /* Translators: the first %s is a name given to --tools, the second the list of tools there are. */
+          g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT, _("there is no tool named “%s” (tools: %s)"),
+                       name, known->len > 0 ? known->str : _("none"));
+          return FALSE;
+        }
+      confab_toolbox_add (cli->toolbox, tool);
+    }
+  return TRUE;
+}
+
 static int
 run_chat (Cli        *cli,
           const char *prompt)
@@ -715,7 +960,7 @@ run_chat (Cli        *cli,
   g_auto(Saved) saved = { NULL, };
   g_autoptr(GError) error = NULL;
   g_autoptr(ConfabChatRequest) request = NULL;
-  g_autoptr(ConfabReply) reply = NULL;
+  g_autoptr(ConfabAgent) agent = NULL;
   g_autofree char *model = NULL;
   const char *system = opt_system;
   const char *fallback_model = cli->default_model;
@@ -749,10 +994,18 @@ run_chat (Cli        *cli,
     return exit_code;
 
   request = build_request (cli, model, system, saved.history, prompt);
-  reply = confab_reply_new (cli->provider, request);
-  g_signal_connect (reply, "event", G_CALLBACK (on_event), cli);
+  agent = confab_agent_new (cli->provider, cli->toolbox);
+  confab_agent_set_max_steps (agent, opt_max_steps);
+  for (guint i = 0; opt_allow_dirs != NULL && opt_allow_dirs[i] != NULL; i++)
+    if (!confab_tool_context_add_allowed_dir (confab_agent_get_context (agent), opt_allow_dirs[i], &error))
+      return usage_error (error->message);
 
-  cli->record_done = TRUE;
+  g_signal_connect (agent, "step-started", G_CALLBACK (step_started_cb), cli);
+  g_signal_connect (agent, "tool-started", G_CALLBACK (tool_started_cb), cli);
+  g_signal_connect (agent, "message-updated", G_CALLBACK (message_updated_cb), cli);
+  g_signal_connect (agent, "approval-requested", G_CALLBACK (approval_requested_cb), cli);
+  g_signal_connect (agent, "save-failed", G_CALLBACK (save_failed_cb), cli);
+
   if (cli->store != NULL)
     {
       if (!save_exchange (cli, model, prompt, &saved, &error))
@@ -761,15 +1014,17 @@ run_chat (Cli        *cli,
           confab_cli_print_error (_("could not save the conversation: %s"), error->message);
           return EXIT_FAILURE;
         }
-      cli->record_done = FALSE;
-      confab_store_record_reply_async (cli->store, reply, saved.reply_id, NULL, record_done_cb, cli);
+      confab_agent_set_store (agent, cli->store, confab_conversation_get_id (saved.conversation));
     }
 
-  confab_reply_run_async (reply, cli->cancellable, reply_done_cb, cli);
+  cli->exit_code = -1;
+  confab_agent_run_async (agent, request, saved.user_id, cli->cancellable, turn_done_cb, cli);
 
-  while (!cli->reply_done || !cli->record_done)
+  while (!cli->turn_done)
     g_main_context_iteration (NULL, TRUE);
 
+  g_queue_clear_full (&cli->approvals, g_object_unref);
+  g_clear_object (&cli->answers);
   return cli->exit_code;
 }
 
@@ -835,6 +1090,8 @@ main (int   argc,
     }
   if (opt_provider != NULL && (opt_api != NULL || opt_base_url != NULL))
     return usage_error (_("--provider already says which API and URL to use; drop --api and --base-url"));
+  if (opt_max_steps < 1)
+    return usage_error (_("--max-steps must be 1 or more"));
   if (opt_list_models && (opt_save || opt_continue > 0))
     return usage_error (_("--list-models does not chat, so there is nothing to save"));
 
@@ -842,6 +1099,7 @@ main (int   argc,
     {
       if (opt_prompt == NULL || (g_strv_length (opt_prompt) == 1 && g_str_equal (opt_prompt[0], "-")))
         {
+          cli.stdin_used = TRUE;
           prompt = read_stdin (&error);
           if (prompt == NULL)
             {
@@ -896,6 +1154,13 @@ main (int   argc,
     }
   confab_provider_set_timeout (cli.provider, opt_timeout);
 
+  cli.toolbox = confab_toolbox_new ();
+  if (opt_tools != NULL && !select_tools (&cli, opt_tools, &error))
+    {
+      exit_code = usage_error (error->message);
+      goto out;
+    }
+
   if (opt_list_models)
     exit_code = list_models (&cli);
   else
@@ -906,6 +1171,7 @@ out:
   fflush (stderr);
 
   g_clear_object (&cli.provider);
+  g_clear_object (&cli.toolbox);
   g_clear_object (&cli.store);
   g_clear_object (&cli.cancellable);
   g_clear_pointer (&cli.default_model, g_free);
@@ -916,6 +1182,8 @@ out:
   g_clear_pointer (&opt_temperature, g_free);
   g_clear_pointer (&opt_provider, g_free);
   g_clear_pointer (&opt_prompt, g_strfreev);
+  g_clear_pointer (&opt_tools, g_free);
+  g_clear_pointer (&opt_allow_dirs, g_strfreev);
 
   return exit_code;
 }

@@ -840,7 +840,9 @@ reply_part_done (GTask *task)
       finish_turn (task, CONFAB_AGENT_STOPPED);
       return;
     }
-  if (confab_message_get_tool_calls (message)->len == 0)
+  /* Without tools nothing was offered: calls the model makes anyway end
+   * the turn as they are, for the caller to show. */
+  if (confab_message_get_tool_calls (message)->len == 0 || confab_toolbox_get_n_tools (self->toolbox) == 0)
     {
       finish_turn (task, CONFAB_AGENT_FINAL);
       return;

@@ -68,7 +68,8 @@ void            confab_approval_answer       (ConfabApproval       *self,
 #define CONFAB_TYPE_AGENT (confab_agent_get_type ())
 G_DECLARE_FINAL_TYPE (ConfabAgent, confab_agent, CONFAB, AGENT, GObject)
 
-/* @toolbox may be NULL: the model is offered no tools. */
+/* @toolbox may be NULL: the model is offered no tools, and a reply that
+ * asks for tools anyway ends the turn (its calls are not run). */
 ConfabAgent        *confab_agent_new                (ConfabProvider       *provider,
                                                      ConfabToolbox        *toolbox);
 ConfabProvider     *confab_agent_get_provider       (ConfabAgent          *self);
