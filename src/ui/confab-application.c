@@ -23,6 +23,8 @@ struct _ConfabApplication
   ConfabStore    *store;
   GError         *store_error;
   char           *store_path;
+  ConfabToolbox  *toolbox;
+  GSettings      *settings;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabApplication, confab_application, ADW_TYPE_APPLICATION)
@@ -159,6 +161,43 @@ static const GActionEntry app_actions[] = {
   { "add-provider", add_provider_action, "s" },
 };
 
+/* The user's "always ask / allow / never" per tool, from GSettings. */
+static void
+apply_tool_policies (ConfabApplication *self)
+{
+  g_autoptr(GVariant) policies = NULL;
+  GVariantIter iter;
+  const char *name;
+  const char *value;
+
+  if (self->settings == NULL)
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->toolbox)); i++)
+    {
+      g_autoptr(ConfabTool) tool = g_list_model_get_item (G_LIST_MODEL (self->toolbox), i);
+      confab_toolbox_reset_policy (self->toolbox, confab_tool_get_name (tool));
+    }
+
+  policies = g_settings_get_value (self->settings, "tool-approval");
+  g_variant_iter_init (&iter, policies);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
+    {
+      ConfabToolPolicy policy;
+
+      if (confab_tool_policy_from_string (value, &policy))
+        confab_toolbox_set_policy (self->toolbox, name, policy);
+    }
+}
+
+static void
+tool_policies_changed_cb (GSettings         *settings,
+                          const char        *key,
+                          ConfabApplication *self)
+{
+  apply_tool_policies (self);
+}
+
 static void
 confab_application_activate (GApplication *app)
 {
@@ -198,6 +237,7 @@ confab_application_startup (GApplication *app)
     { "win.pin", { "<Control>p", NULL } },
     { "win.find", { "<Control>f", NULL } },
     { "win.archive", { "<Control><Shift>a", NULL } },
+    { "win.grant-folder", { "<Control><Shift>o", NULL } },
   };
 
   /* A static library may drop its resources unless they are registered. */
@@ -206,6 +246,20 @@ confab_application_startup (GApplication *app)
   G_APPLICATION_CLASS (confab_application_parent_class)->startup (app);
 
   gtk_source_init ();
+
+  /* Every tool Confab has, with the user's policies. */
+  self->toolbox = confab_toolbox_new ();
+  {
+    GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+    g_autoptr(GSettingsSchema) schema = source != NULL ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+
+    if (schema != NULL && g_settings_schema_has_key (schema, "tool-approval"))
+      {
+        self->settings = g_settings_new (APP_ID);
+        g_signal_connect (self->settings, "changed::tool-approval", G_CALLBACK (tool_policies_changed_cb), self);
+      }
+  }
+  apply_tool_policies (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
@@ -232,6 +286,8 @@ confab_application_finalize (GObject *object)
   ConfabApplication *self = (ConfabApplication *)object;
 
   g_clear_object (&self->store);
+  g_clear_object (&self->toolbox);
+  g_clear_object (&self->settings);
   g_clear_error (&self->store_error);
   g_clear_pointer (&self->store_path, g_free);
 
@@ -293,4 +349,17 @@ confab_application_set_store_path (ConfabApplication *self,
 
   g_free (self->store_path);
   self->store_path = g_strdup (path);
+}
+
+/**
+ * confab_application_get_toolbox:
+ *
+ * Returns: (transfer none): every tool Confab has (built-in and from MCP
+ *   servers), with the policies the user chose in Preferences.
+ */
+ConfabToolbox *
+confab_application_get_toolbox (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+  return self->toolbox;
 }

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ConfabApplication, confab_application, CONFAB, APPLICATION, AdwApplication)
 
 ConfabApplication *confab_application_new       (void);
-ConfabStore       *confab_application_get_store (ConfabApplication *self);
+ConfabStore       *confab_application_get_store   (ConfabApplication *self);
+ConfabToolbox     *confab_application_get_toolbox (ConfabApplication *self);
 void               confab_application_set_store_path (ConfabApplication *self,
                                                       const char        *path);
 

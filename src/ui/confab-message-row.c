@@ -39,6 +39,13 @@ struct _ConfabMessageRow
   GtkButton          *previous_button;
   GtkButton          *next_button;
   GtkButton          *copy_button;
+  GtkWidget          *approval_box;
+  GtkLabel           *approval_label;
+  GtkButton          *allow_once_button;
+  GtkButton          *allow_always_button;
+  GtkButton          *deny_button;
+  GtkExpander        *output_expander;
+  GtkLabel           *output_label;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -57,6 +64,123 @@ ConfabReply *
 confab_message_get_live_reply (ConfabMessage *message)
 {
   return g_object_get_data (G_OBJECT (message), LIVE_REPLY_KEY);
+}
+
+#define APPROVAL_KEY "confab-approval"
+
+void
+confab_message_set_approval (ConfabMessage  *message,
+                             ConfabApproval *approval)
+{
+  g_object_set_data_full (G_OBJECT (message), APPROVAL_KEY,
+                          approval != NULL ? g_object_ref (approval) : NULL, g_object_unref);
+}
+
+ConfabApproval *
+confab_message_get_approval (ConfabMessage *message)
+{
+  ConfabApproval *approval = g_object_get_data (G_OBJECT (message), APPROVAL_KEY);
+
+  return approval != NULL && !confab_approval_get_resolved (approval) ? approval : NULL;
+}
+
+static char *
+format_duration (gint64 ms)
+{
+  if (ms < 1000)
+    /* Translators: a duration in milliseconds */
+    return g_strdup_printf (_("%lld ms"), (long long) ms);
+  /* Translators: a duration in seconds */
+  return g_strdup_printf (_("%.1f s"), ms / 1000.0);
+}
+
+/* How a tool call reads on its card: the full command for a shell
+ * command, the arguments as JSON otherwise. */
+static char *
+describe_call (ConfabToolCall *call)
+{
+  JsonNode *arguments = confab_tool_call_get_arguments (call);
+
+  if (arguments != NULL && JSON_NODE_HOLDS_OBJECT (arguments) &&
+      g_str_equal (confab_tool_call_get_name (call), "run_command"))
+    {
+      const char *command = json_object_get_string_member_with_default (json_node_get_object (arguments),
+                                                                        "command", NULL);
+      if (command != NULL)
+        return g_strdup_printf ("$ %s", command);
+    }
+  return confab_tool_call_dup_arguments_json (call);
+}
+
+static void
+show_tool (ConfabMessageRow *self,
+           ConfabMessage    *message)
+{
+  ConfabToolCall *call = g_object_get_data (G_OBJECT (message), "confab-tool-call");
+  ConfabApproval *approval = confab_message_get_approval (message);
+  ConfabMessageState state = confab_message_get_state (message);
+  const char *content = confab_message_get_content (message);
+  gboolean is_error = confab_message_get_is_error (message);
+  gint64 ms = confab_message_get_finished_at (message) - confab_message_get_created_at (message);
+  g_autofree char *status = NULL;
+  g_autofree char *duration = format_duration (MAX (ms, 0));
+
+  gtk_label_set_text (self->role_label, confab_message_get_tool_name (message) != NULL
+                                        ? confab_message_get_tool_name (message) : _("Tool"));
+
+  if (state == CONFAB_MESSAGE_STREAMING && approval != NULL)
+    status = g_strdup (_("Waiting for your approval"));
+  else if (state == CONFAB_MESSAGE_STREAMING)
+    status = g_strdup (_("Running…"));
+  else if (state == CONFAB_MESSAGE_STOPPED)
+    status = g_strdup (_("Stopped"));
+  else if (is_error)
+    /* Translators: %s is a duration such as “1.2 s” */
+    status = g_strdup_printf (_("Failed after %s"), duration);
+  else
+    /* Translators: %s is a duration such as “1.2 s” */
+    status = g_strdup_printf (_("Done in %s"), duration);
+  gtk_label_set_text (self->time_label, status);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), state == CONFAB_MESSAGE_STREAMING && approval == NULL);
+  if (state == CONFAB_MESSAGE_STREAMING && approval == NULL)
+    gtk_spinner_start (self->spinner);
+  else
+    gtk_spinner_stop (self->spinner);
+
+  if (call != NULL)
+    {
+      g_autofree char *text = describe_call (call);
+
+      gtk_label_set_text (self->tool_calls_label, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->tool_calls_label), TRUE);
+    }
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->tool_calls_label), FALSE);
+
+  gtk_widget_set_visible (self->approval_box, approval != NULL);
+  if (approval != NULL)
+    {
+      /* Translators: asked before a tool runs; %s is its name */
+      g_autofree char *question = g_strdup_printf (_("Allow “%s” to run?"),
+                                                   confab_tool_get_name (confab_approval_get_tool (approval)));
+      gtk_label_set_text (self->approval_label, question);
+    }
+
+  /* The output stays folded unless it says what went wrong. */
+  gtk_widget_set_visible (GTK_WIDGET (self->output_expander), content[0] != '\0');
+  gtk_label_set_text (self->output_label, content);
+  gtk_expander_set_expanded (self->output_expander, is_error && state != CONFAB_MESSAGE_STREAMING);
+  if (is_error)
+    gtk_widget_add_css_class (GTK_WIDGET (self->output_label), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->output_label), "error");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->user_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->markdown_view), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->reasoning_expander), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->retry_button), FALSE);
 }
 
 static char *
@@ -232,6 +356,13 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, previous_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, next_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, copy_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, approval_box);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, approval_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, allow_once_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, allow_always_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, deny_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, output_expander);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, output_label);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
@@ -245,8 +376,41 @@ copy_clicked_cb (GtkButton        *button,
     return;
 
   live = confab_message_get_live_reply (self->message);
+  /* A tool's card copies its output. */
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)),
                           live != NULL ? confab_reply_get_text (live) : confab_message_get_content (self->message));
+}
+
+static void
+answer (ConfabMessageRow     *self,
+        ConfabApprovalAnswer  reply)
+{
+  ConfabApproval *approval = self->message != NULL ? confab_message_get_approval (self->message) : NULL;
+
+  /* The agent reports back through the message: the card updates then. */
+  if (approval != NULL)
+    confab_approval_answer (approval, reply, NULL);
+}
+
+static void
+allow_once_clicked_cb (GtkButton        *button,
+                       ConfabMessageRow *self)
+{
+  answer (self, CONFAB_APPROVAL_ALLOW_ONCE);
+}
+
+static void
+allow_always_clicked_cb (GtkButton        *button,
+                         ConfabMessageRow *self)
+{
+  answer (self, CONFAB_APPROVAL_ALLOW_ALWAYS);
+}
+
+static void
+deny_clicked_cb (GtkButton        *button,
+                 ConfabMessageRow *self)
+{
+  answer (self, CONFAB_APPROVAL_DENY);
 }
 
 static void
@@ -254,6 +418,9 @@ confab_message_row_init (ConfabMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect (self->copy_button, "clicked", G_CALLBACK (copy_clicked_cb), self);
+  g_signal_connect (self->allow_once_button, "clicked", G_CALLBACK (allow_once_clicked_cb), self);
+  g_signal_connect (self->allow_always_button, "clicked", G_CALLBACK (allow_always_clicked_cb), self);
+  g_signal_connect (self->deny_button, "clicked", G_CALLBACK (deny_clicked_cb), self);
 }
 
 GtkWidget *
@@ -301,7 +468,16 @@ confab_message_row_set_message (ConfabMessageRow *self,
   assistant = role == CONFAB_ROLE_ASSISTANT;
   gtk_widget_remove_css_class (GTK_WIDGET (self), "user");
   gtk_widget_remove_css_class (GTK_WIDGET (self), "assistant");
-  gtk_widget_add_css_class (GTK_WIDGET (self), assistant ? "assistant" : "user");
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "tool");
+  gtk_widget_add_css_class (GTK_WIDGET (self), assistant ? "assistant" : role == CONFAB_ROLE_TOOL ? "tool" : "user");
+  gtk_widget_set_visible (self->approval_box, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->output_expander), FALSE);
+
+  if (role == CONFAB_ROLE_TOOL)
+    {
+      show_tool (self, message);
+      return;
+    }
 
   switch (role)
     {

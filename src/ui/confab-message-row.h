@@ -29,4 +29,10 @@ void           confab_message_set_live_reply  (ConfabMessage    *message,
                                                ConfabReply      *reply);
 ConfabReply   *confab_message_get_live_reply  (ConfabMessage    *message);
 
+/* A tool call waiting for the user: its card asks. Set by whoever runs
+ * the turn; cleared (and ignored) once resolved. */
+void            confab_message_set_approval   (ConfabMessage    *message,
+                                               ConfabApproval   *approval);
+ConfabApproval *confab_message_get_approval   (ConfabMessage    *message);
+
 G_END_DECLS

@@ -36,7 +36,7 @@ typedef struct
   ConfabMessage *user_message;
   gint64         user_parent_id;
   ConfabMessage *reply_message;
-  ConfabReply   *reply;
+  ConfabAgent   *agent;
   GCancellable  *cancellable;
   char          *prompt;
   char          *system_prompt;
@@ -58,6 +58,11 @@ struct _ConfabWindow
   GPtrArray            *choices;
   GtkStringList        *choice_names;
   GHashTable           *turns;
+  /* Per conversation: the agent that keeps the folders granted to its
+   * tools and the tools allowed for the whole conversation. */
+  GHashTable           *agents;
+  /* Folders granted in a new chat, before it is a conversation. */
+  ConfabToolContext    *draft_context;
   GCancellable         *search_cancellable;
   GCancellable         *load_cancellable;
   gint64                conversation_id;
@@ -124,7 +129,9 @@ turn_free (gpointer data)
   g_clear_object (&turn->window);
   g_clear_object (&turn->user_message);
   g_clear_object (&turn->reply_message);
-  g_clear_object (&turn->reply);
+  if (turn->agent != NULL)
+    g_signal_handlers_disconnect_by_data (turn->agent, turn);
+  g_clear_object (&turn->agent);
   g_clear_object (&turn->cancellable);
   g_free (turn->prompt);
   g_free (turn->system_prompt);
@@ -722,21 +729,6 @@ providers_listed_cb (GObject      *object,
 
 /* Sending */
 
-static void
-turn_record_done_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(ConfabWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!confab_store_record_reply_finish (CONFAB_STORE (object), result, &error))
-    {
-      g_autofree char *message = g_strdup_printf (_("The reply could not be saved: %s"), error->message);
-      toast (self, message);
-    }
-}
-
 static ConfabMessageRow *
 find_row (GtkWidget     *widget,
           ConfabMessage *message)
@@ -781,26 +773,11 @@ turn_done_cb (GObject      *object,
   Turn *turn = user_data;
   g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
   g_autoptr(GError) error = NULL;
-  ConfabReply *reply = CONFAB_REPLY (object);
-  const ConfabUsage *usage = confab_reply_get_usage (reply);
   ConfabMessage *message = turn->reply_message;
+  ConfabAgentOutcome outcome = CONFAB_AGENT_FINAL;
 
-  confab_message_set_content (message, confab_reply_get_text (reply));
-  confab_message_set_reasoning (message, confab_reply_get_reasoning (reply));
-  for (guint i = 0; i < confab_reply_get_tool_calls (reply)->len; i++)
-    confab_message_add_tool_call (message, g_ptr_array_index (confab_reply_get_tool_calls (reply), i));
-  confab_message_set_usage (message, usage->prompt_tokens, usage->completion_tokens);
-  confab_message_set_finished_at (message, g_get_real_time () / 1000);
-
-  if (confab_reply_run_finish (reply, result, &error))
-    confab_message_set_state (message, CONFAB_MESSAGE_COMPLETE);
-  else if (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_CANCELLED))
-    confab_message_set_state (message, CONFAB_MESSAGE_STOPPED);
-  else
+  if (!confab_agent_run_finish (CONFAB_AGENT (object), result, &outcome, &error))
     {
-      confab_message_set_state (message, CONFAB_MESSAGE_FAILED);
-      confab_message_set_error (message, error->message);
-
       /* A key, an address or a server to fix: Preferences is one click. */
       if (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_AUTH) ||
           g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_NETWORK) ||
@@ -815,13 +792,20 @@ turn_done_cb (GObject      *object,
           adw_toast_overlay_add_toast (self->toast_overlay, offer);
         }
     }
-
-  confab_message_set_live_reply (message, NULL);
-  refresh_message_item (self, message);
+  else if (outcome == CONFAB_AGENT_STEP_LIMIT)
+    {
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "Stopped after %u step: the model was still calling tools",
+                                                            "Stopped after %u steps: the model was still calling tools",
+                                                            confab_agent_get_max_steps (turn->agent)),
+                                               confab_agent_get_max_steps (turn->agent));
+      toast (self, text);
+    }
 
   /* Someone waiting elsewhere learns the reply is there; the notification
    * brings them back to its conversation. */
-  if (!gtk_window_is_active (GTK_WINDOW (self)) && confab_message_get_state (message) != CONFAB_MESSAGE_STOPPED &&
+  if (message != NULL && !gtk_window_is_active (GTK_WINDOW (self)) &&
+      confab_message_get_state (message) != CONFAB_MESSAGE_STOPPED &&
       setting_enabled (self, "notify-when-done", TRUE))
     {
       g_autoptr(GNotification) notification = NULL;
@@ -845,11 +829,128 @@ turn_done_cb (GObject      *object,
 }
 
 static void
-start_reply (Turn      *turn,
-             GPtrArray *history)
+agent_message_added_cb (ConfabAgent   *agent,
+                        ConfabMessage *message,
+                        Turn          *turn)
+{
+  ConfabWindow *self = turn->window;
+
+  if (confab_message_get_role (message) == CONFAB_ROLE_ASSISTANT)
+    g_set_object (&turn->reply_message, message);
+  if (turn->conversation_id == self->conversation_id)
+    g_list_store_append (self->messages, message);
+}
+
+static void
+agent_step_started_cb (ConfabAgent   *agent,
+                       ConfabMessage *message,
+                       ConfabReply   *reply,
+                       Turn          *turn)
+{
+  confab_message_set_live_reply (message, reply);
+  refresh_message_item (turn->window, message);
+}
+
+static void
+agent_message_updated_cb (ConfabAgent   *agent,
+                          ConfabMessage *message,
+                          Turn          *turn)
+{
+  confab_message_set_live_reply (message, NULL);
+  refresh_message_item (turn->window, message);
+}
+
+static void
+agent_tool_started_cb (ConfabAgent   *agent,
+                       ConfabMessage *message,
+                       Turn          *turn)
+{
+  refresh_message_item (turn->window, message);
+}
+
+static void
+approval_resolved_cb (ConfabApproval *approval,
+                      ConfabWindow   *self)
+{
+  ConfabMessage *message = confab_approval_get_message (approval);
+
+  g_signal_handlers_disconnect_by_func (approval, approval_resolved_cb, self);
+  refresh_message_item (self, message);
+}
+
+static void
+agent_approval_requested_cb (ConfabAgent    *agent,
+                             ConfabApproval *approval,
+                             Turn           *turn)
+{
+  ConfabWindow *self = turn->window;
+
+  /* The tool's card in the conversation asks; nothing waits meanwhile. */
+  confab_message_set_approval (confab_approval_get_message (approval), approval);
+  g_signal_connect_object (approval, "resolved", G_CALLBACK (approval_resolved_cb), self, 0);
+  refresh_message_item (self, confab_approval_get_message (approval));
+
+  if (!gtk_window_is_active (GTK_WINDOW (self)))
+    {
+      g_autoptr(GNotification) notification = g_notification_new (_("A tool is waiting for your approval"));
+      g_autofree char *id = g_strdup_printf ("approval-%" G_GINT64_FORMAT, turn->conversation_id);
+
+      g_notification_set_body (notification, confab_tool_get_name (confab_approval_get_tool (approval)));
+      g_notification_set_default_action_and_target (notification, "app.show-conversation", "x",
+                                                    turn->conversation_id);
+      g_application_send_notification (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
+                                       id, notification);
+    }
+}
+
+static void
+agent_save_failed_cb (ConfabAgent *agent,
+                      const char  *text,
+                      Turn        *turn)
+{
+  toast (turn->window, text);
+}
+
+/* The conversation's agent: created on its first turn, kept for the
+ * folders and tools the user allowed in it. */
+static ConfabAgent *
+agent_for (ConfabWindow *self,
+           gint64        conversation_id,
+           ConfabProvider *provider)
+{
+  ConfabAgent *agent = g_hash_table_lookup (self->agents, &conversation_id);
+
+  if (agent == NULL)
+    {
+      GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+      ConfabToolbox *toolbox = CONFAB_IS_APPLICATION (app)
+                               ? confab_application_get_toolbox (CONFAB_APPLICATION (app)) : NULL;
+      gint64 *key = g_new (gint64, 1);
+
+      *key = conversation_id;
+      agent = confab_agent_new (provider, toolbox);
+      g_hash_table_insert (self->agents, key, agent);
+
+      /* A new chat's folders become the conversation's. */
+      if (self->draft_context != NULL && conversation_id == self->conversation_id)
+        {
+          confab_agent_set_context (agent, self->draft_context);
+          g_clear_object (&self->draft_context);
+        }
+    }
+  else
+    confab_agent_set_provider (agent, provider);
+
+  return agent;
+}
+
+static void
+start_turn (Turn      *turn,
+            GPtrArray *history)
 {
   ConfabWindow *self = turn->window;
   g_autoptr(ConfabChatRequest) request = confab_chat_request_new (turn->choice->model);
+  gint64 user_id = confab_message_get_id (turn->user_message);
 
   if (turn->system_prompt != NULL && turn->system_prompt[0] != '\0')
     {
@@ -857,26 +958,31 @@ start_reply (Turn      *turn,
       confab_chat_request_add_message (request, system);
     }
 
+  /* The history up to the user's message: a regenerated reply does not
+   * see the one it replaces. */
   for (guint i = 0; i < history->len; i++)
     {
       ConfabMessage *message = g_ptr_array_index (history, i);
 
-      if (message == turn->reply_message || confab_message_get_id (message) == confab_message_get_id (turn->reply_message))
-        continue;
       if (confab_message_get_role (message) == CONFAB_ROLE_ASSISTANT &&
           (confab_message_get_state (message) == CONFAB_MESSAGE_FAILED ||
-           confab_message_get_content (message)[0] == '\0'))
+           (confab_message_get_content (message)[0] == '\0' && confab_message_get_tool_calls (message)->len == 0)))
         continue;
       confab_chat_request_add_message (request, message);
+      if (confab_message_get_id (message) == user_id)
+        break;
     }
 
-  turn->reply = confab_reply_new (turn->choice->provider, request);
-  confab_message_set_live_reply (turn->reply_message, turn->reply);
-  refresh_message_item (self, turn->reply_message);
+  turn->agent = g_object_ref (agent_for (self, turn->conversation_id, turn->choice->provider));
+  confab_agent_set_store (turn->agent, self->store, turn->conversation_id);
+  g_signal_connect (turn->agent, "message-added", G_CALLBACK (agent_message_added_cb), turn);
+  g_signal_connect (turn->agent, "step-started", G_CALLBACK (agent_step_started_cb), turn);
+  g_signal_connect (turn->agent, "message-updated", G_CALLBACK (agent_message_updated_cb), turn);
+  g_signal_connect (turn->agent, "tool-started", G_CALLBACK (agent_tool_started_cb), turn);
+  g_signal_connect (turn->agent, "approval-requested", G_CALLBACK (agent_approval_requested_cb), turn);
+  g_signal_connect (turn->agent, "save-failed", G_CALLBACK (agent_save_failed_cb), turn);
 
-  confab_store_record_reply_async (self->store, turn->reply, confab_message_get_id (turn->reply_message),
-                                   NULL, turn_record_done_cb, g_object_ref (self));
-  confab_reply_run_async (turn->reply, turn->cancellable, turn_done_cb, turn);
+  confab_agent_run_async (turn->agent, request, user_id, turn->cancellable, turn_done_cb, turn);
 }
 
 static void
@@ -899,7 +1005,7 @@ history_loaded_cb (GObject      *object,
       return;
     }
 
-  start_reply (turn, history);
+  start_turn (turn, history);
 }
 
 /* The conversation's system prompt goes first in every request. */
@@ -917,48 +1023,13 @@ conversation_for_reply_cb (GObject      *object,
   confab_store_load_messages_async (CONFAB_STORE (object), turn->conversation_id, NULL, history_loaded_cb, turn);
 }
 
+/* With the user's message stored: the history, then the agent's turn. */
 static void
-reply_added_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+begin_turn (ConfabWindow *self,
+            Turn         *turn)
 {
-  Turn *turn = user_data;
-  g_autoptr(GError) error = NULL;
-  gint64 id;
-
-  id = confab_store_add_message_finish (CONFAB_STORE (object), result, &error);
-  if (id == 0)
-    {
-      g_autoptr(ConfabWindow) self = g_object_ref (turn->window);
-
-      toast (self, error->message);
-      g_hash_table_remove (self->turns, &turn->conversation_id);
-      update_send_state (self);
-      return;
-    }
-
-  confab_message_set_id (turn->reply_message, id);
-  confab_store_get_conversation_async (CONFAB_STORE (object), turn->conversation_id, NULL,
+  confab_store_get_conversation_async (self->store, turn->conversation_id, NULL,
                                        conversation_for_reply_cb, turn);
-}
-
-/* Adds the empty streaming reply after the turn's user message, then
- * sends. */
-static void
-add_reply (ConfabWindow *self,
-           Turn         *turn)
-{
-  turn->reply_message = confab_message_new (CONFAB_ROLE_ASSISTANT, "");
-  confab_message_set_state (turn->reply_message, CONFAB_MESSAGE_STREAMING);
-  confab_message_set_model (turn->reply_message, turn->choice->model);
-  confab_message_set_created_at (turn->reply_message, g_get_real_time () / 1000);
-  confab_message_set_parent_id (turn->reply_message, confab_message_get_id (turn->user_message));
-
-  if (turn->conversation_id == self->conversation_id)
-    g_list_store_append (self->messages, turn->reply_message);
-
-  confab_store_add_message_async (self->store, turn->conversation_id, turn->reply_message, NULL,
-                                  reply_added_cb, turn);
 }
 
 static void
@@ -986,7 +1057,7 @@ user_added_cb (GObject      *object,
     }
 
   confab_message_set_id (turn->user_message, id);
-  add_reply (self, turn);
+  begin_turn (self, turn);
 }
 
 static void
@@ -1182,7 +1253,7 @@ regenerate_action (GtkWidget  *widget,
   g_hash_table_insert (self->turns, &turn->conversation_id, turn);
   update_send_state (self);
   self->stick_to_bottom = TRUE;
-  add_reply (self, turn);
+  begin_turn (self, turn);
 }
 
 static void
@@ -1288,6 +1359,7 @@ new_chat_action (GtkWidget  *widget,
 {
   ConfabWindow *self = CONFAB_WINDOW (widget);
 
+  g_clear_object (&self->draft_context);
   gtk_single_selection_set_selected (self->conversation_selection, GTK_INVALID_LIST_POSITION);
   open_conversation (self, NULL);
   adw_leaflet_set_visible_child (self->leaflet, self->content);
@@ -1798,6 +1870,29 @@ bind_message_cb (GtkSignalListItemFactory *factory,
   ConfabMessageRow *row = CONFAB_MESSAGE_ROW (gtk_list_item_get_child (item));
   ConfabMessage *message = gtk_list_item_get_item (item);
 
+  /* A stored tool result's card shows the call it answers, found in the
+   * reply that asked for it. */
+  if (confab_message_get_role (message) == CONFAB_ROLE_TOOL &&
+      g_object_get_data (G_OBJECT (message), "confab-tool-call") == NULL)
+    {
+      guint position = gtk_list_item_get_position (item);
+
+      for (guint i = position; i > 0 && i > position - MIN (position, 64); i--)
+        {
+          g_autoptr(ConfabMessage) previous = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+          GPtrArray *calls = confab_message_get_tool_calls (previous);
+
+          if (confab_message_get_role (previous) != CONFAB_ROLE_ASSISTANT)
+            continue;
+          for (guint j = 0; j < calls->len; j++)
+            if (g_strcmp0 (confab_tool_call_get_id (g_ptr_array_index (calls, j)),
+                           confab_message_get_tool_call_id (message)) == 0)
+              g_object_set_data_full (G_OBJECT (message), "confab-tool-call",
+                                      g_object_ref (g_ptr_array_index (calls, j)), g_object_unref);
+          break;
+        }
+    }
+
   confab_message_row_set_message (row, message);
 
   /* Edits and regenerated replies: ‹ 1/2 › when there are versions. */
@@ -1918,8 +2013,76 @@ confab_window_finalize (GObject *object)
   g_clear_object (&self->choice_names);
   g_clear_pointer (&self->choices, g_ptr_array_unref);
   g_clear_pointer (&self->turns, g_hash_table_unref);
+  g_clear_pointer (&self->agents, g_hash_table_unref);
+  g_clear_object (&self->draft_context);
 
   G_OBJECT_CLASS (confab_window_parent_class)->finalize (object);
+}
+
+static void
+grant_response_cb (GtkNativeDialog *chooser,
+                   int              response,
+                   ConfabWindow    *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabToolContext *context;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL || (path = g_file_get_path (file)) == NULL)
+    return;
+
+  if (self->conversation_id == 0)
+    {
+      if (self->draft_context == NULL)
+        self->draft_context = confab_tool_context_new ();
+      context = self->draft_context;
+    }
+  else
+    {
+      ModelChoice *choice = selected_choice (self);
+      ConfabAgent *agent = g_hash_table_lookup (self->agents, &self->conversation_id);
+
+      if (agent == NULL && choice == NULL)
+        {
+          toast (self, _("No model to send to: start a model server or add a provider"));
+          return;
+        }
+      if (agent == NULL)
+        agent = agent_for (self, self->conversation_id, choice->provider);
+      context = confab_agent_get_context (agent);
+    }
+
+  if (!confab_tool_context_add_allowed_dir (context, path, &error))
+    toast (self, error->message);
+  else
+    {
+      g_autofree char *name = g_filename_display_basename (path);
+      /* Translators: %s is a folder's name */
+      g_autofree char *text = g_strdup_printf (_("Tools may read “%s” in this conversation"), name);
+
+      toast (self, text);
+    }
+}
+
+/* The folders the file tools may read, and where commands run, are
+ * granted per conversation. */
+static void
+grant_folder_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (_("Grant a Folder to Tools"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Grant"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (grant_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 static void
@@ -1972,6 +2135,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.rename", NULL, rename_action);
   gtk_widget_class_install_action (widget_class, "win.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "win.undo-delete", NULL, undo_delete_action);
+  gtk_widget_class_install_action (widget_class, "win.grant-folder", NULL, grant_folder_action);
 }
 
 static void
@@ -1989,6 +2153,7 @@ confab_window_init (ConfabWindow *self)
   self->choices = g_ptr_array_new_with_free_func (model_choice_free);
   self->choice_names = gtk_string_list_new (NULL);
   self->turns = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, turn_free);
+  self->agents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->stick_to_bottom = TRUE;
 
   self->conversation_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->conversations)));

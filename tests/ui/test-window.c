@@ -702,6 +702,141 @@ test_default_model (Fixture       *fixture,
   g_settings_reset (settings, "default-model");
 }
 
+/* Tools: a tool that needs approval, for the approval card. */
+
+#define TEST_TYPE_GUARDED_TOOL (test_guarded_tool_get_type ())
+G_DECLARE_FINAL_TYPE (TestGuardedTool, test_guarded_tool, TEST, GUARDED_TOOL, ConfabTool)
+
+struct _TestGuardedTool
+{
+  ConfabTool parent_instance;
+  guint      n_calls;
+};
+
+G_DEFINE_FINAL_TYPE (TestGuardedTool, test_guarded_tool, CONFAB_TYPE_TOOL)
+
+static void
+test_guarded_tool_run_async (ConfabTool          *tool,
+                             ConfabToolContext   *context,
+                             JsonObject          *arguments,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (tool, cancellable, callback, user_data);
+  g_autofree char *text = g_strdup_printf ("listed %s",
+                                           json_object_get_string_member_with_default (arguments, "path", "?"));
+
+  TEST_GUARDED_TOOL (tool)->n_calls++;
+  g_task_return_pointer (task, confab_tool_result_new (text), g_object_unref);
+}
+
+static ConfabToolResult *
+test_guarded_tool_run_finish (ConfabTool    *tool,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_guarded_tool_class_init (TestGuardedToolClass *klass)
+{
+  CONFAB_TOOL_CLASS (klass)->run_async = test_guarded_tool_run_async;
+  CONFAB_TOOL_CLASS (klass)->run_finish = test_guarded_tool_run_finish;
+}
+
+static void
+test_guarded_tool_init (TestGuardedTool *self)
+{
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child)), label) == 0 &&
+          gtk_widget_is_drawable (child))
+        return child;
+      if ((found = find_button (child, label)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_tool_approval_card (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const char *names[] = { "list_things", NULL };
+  const char *arguments[] = { "{\"path\":\"/srv\"}", NULL };
+  const char *keys[] = { "call_0", NULL };
+  const char *contains[] = { "listed /srv", NULL };
+  g_autoptr(TestGuardedTool) tool = g_object_new (TEST_TYPE_GUARDED_TOOL,
+                                                  "name", "list_things",
+                                                  "description", "Lists things",
+                                                  "needs-approval", TRUE,
+                                                  NULL);
+  g_autoptr(GBytes) calls = confab_test_generate_tool_call_stream ("openai", "Checking.", names, arguments);
+  g_autoptr(GBytes) answer = confab_test_generate_text_reply ("openai", "Found them.");
+  ConfabTestResponse *response;
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *allow;
+  ConfabMessage *card;
+
+  confab_toolbox_add (confab_application_get_toolbox (fixture->app), CONFAB_TOOL (tool));
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body (response, calls);
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body (response, answer);
+  confab_test_response_expect_tool_results (response, "openai", keys, contains);
+
+  type_and_send (fixture, "List the things");
+
+  /* The tool's card asks, in the conversation; nothing runs meanwhile. */
+  WAIT_FOR (n_messages (fixture) == 3 && confab_message_get_approval (message_at (fixture, 2)) != NULL);
+  card = message_at (fixture, 2);
+  g_assert_cmpint (confab_message_get_role (card), ==, CONFAB_ROLE_TOOL);
+  g_assert_cmpuint (tool->n_calls, ==, 0);
+  WAIT_FOR ((allow = find_button (GTK_WIDGET (child (fixture, "message_list")), "Allow _Once")) != NULL);
+  g_assert_true (gtk_widget_get_focusable (allow) || gtk_widget_get_can_focus (allow));
+
+  gtk_widget_activate (allow);
+
+  WAIT_FOR (n_messages (fixture) == 4 &&
+            confab_message_get_state (message_at (fixture, 3)) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_cmpuint (tool->n_calls, ==, 1);
+  g_assert_cmpstr (confab_message_get_content (card), ==, "listed /srv");
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 3)), ==, "Found them.");
+  g_assert_null (find_button (GTK_WIDGET (child (fixture, "message_list")), "Allow _Once"));
+
+  /* All four are stored, the tool's result tied to its call. */
+  WAIT_FOR (g_str_equal (gtk_stack_get_visible_child_name (GTK_STACK (child (fixture, "send_stack"))), "send"));
+  WAIT_FOR (n_conversations (fixture) == 1);
+  {
+    GtkListView *list = GTK_LIST_VIEW (child (fixture, "conversation_list"));
+    g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), 0);
+
+    confab_store_load_messages_async (store, confab_conversation_get_id (conversation), NULL, result_cb, &result);
+  }
+  WAIT_FOR (result != NULL);
+  stored = confab_store_load_messages_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 4);
+  g_assert_cmpstr (confab_message_get_tool_call_id (g_ptr_array_index (stored, 2)), ==, "call_0");
+  g_assert_cmpstr (confab_message_get_content (g_ptr_array_index (stored, 2)), ==, "listed /srv");
+
+  confab_toolbox_remove (confab_application_get_toolbox (fixture->app), "list_things");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -716,6 +851,8 @@ main (int   argc,
       return 0;
     }
 
+  g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
+              test_tool_approval_card, fixture_teardown);
   g_test_add ("/window/opens-with-composer-focused", Fixture, NULL, fixture_setup,
               test_opens_with_composer_focused, fixture_teardown);
   g_test_add ("/window/send-streams-and-saves", Fixture, NULL, fixture_setup,

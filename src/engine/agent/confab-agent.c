@@ -272,6 +272,16 @@ confab_agent_get_provider (ConfabAgent *self)
   return self->provider;
 }
 
+void
+confab_agent_set_provider (ConfabAgent    *self,
+                           ConfabProvider *provider)
+{
+  g_return_if_fail (CONFAB_IS_AGENT (self));
+  g_return_if_fail (CONFAB_IS_PROVIDER (provider));
+
+  g_set_object (&self->provider, provider);
+}
+
 ConfabToolbox *
 confab_agent_get_toolbox (ConfabAgent *self)
 {
@@ -370,6 +380,7 @@ typedef struct
   /* The step streaming now: its run and its recording both end. */
   ConfabReply       *reply;
   ConfabMessage     *reply_message;
+  ConfabMessageState reply_state;
   guint              reply_pending;
   GError            *reply_error;
 
@@ -817,6 +828,7 @@ reply_part_done (GTask *task)
   if (--turn->reply_pending > 0)
     return;
 
+  confab_message_set_state (message, turn->reply_state);
   g_signal_emit (self, signals[MESSAGE_UPDATED], 0, message);
 
   /* A reply worth sending back: the model's own words and calls. */
@@ -885,22 +897,24 @@ reply_done_cb (GObject      *object,
   confab_message_set_usage (message, usage->prompt_tokens, usage->completion_tokens);
   confab_message_set_finished_at (message, g_get_real_time () / 1000);
 
+  /* The state is the message's once the recording ended too: a message
+   * that shows as finished is on disk. */
   if (confab_reply_run_finish (reply, result, &error))
-    confab_message_set_state (message, CONFAB_MESSAGE_COMPLETE);
+    turn->reply_state = CONFAB_MESSAGE_COMPLETE;
   else if (g_error_matches (error, CONFAB_ERROR, CONFAB_ERROR_CANCELLED))
     {
       turn->stopped = TRUE;
-      confab_message_set_state (message, CONFAB_MESSAGE_STOPPED);
+      turn->reply_state = CONFAB_MESSAGE_STOPPED;
     }
   else
     {
-      confab_message_set_state (message, CONFAB_MESSAGE_FAILED);
+      turn->reply_state = CONFAB_MESSAGE_FAILED;
       confab_message_set_error (message, error->message);
       turn->reply_error = g_steal_pointer (&error);
     }
 
   /* Calls of a reply that did not end are not run. */
-  if (confab_message_get_state (message) != CONFAB_MESSAGE_COMPLETE)
+  if (turn->reply_state != CONFAB_MESSAGE_COMPLETE)
     g_ptr_array_set_size (confab_message_get_tool_calls (message), 0);
 
   reply_part_done (task);

@@ -73,6 +73,9 @@ G_DECLARE_FINAL_TYPE (ConfabAgent, confab_agent, CONFAB, AGENT, GObject)
 ConfabAgent        *confab_agent_new                (ConfabProvider       *provider,
                                                      ConfabToolbox        *toolbox);
 ConfabProvider     *confab_agent_get_provider       (ConfabAgent          *self);
+/* For the next turn (the user picked another model's server). */
+void                confab_agent_set_provider       (ConfabAgent          *self,
+                                                     ConfabProvider       *provider);
 ConfabToolbox      *confab_agent_get_toolbox        (ConfabAgent          *self);
 /* The folders the user granted this conversation (never NULL). */
 ConfabToolContext  *confab_agent_get_context        (ConfabAgent          *self);
