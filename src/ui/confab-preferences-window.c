@@ -8,7 +8,9 @@
 
 #include <glib/gi18n.h>
 
+#include "confab-application.h"
 #include "confab-preferences-window.h"
+#include "confab-tools-page.h"
 
 /* Two pages. "Providers" lists the stored provider configurations, one
  * expander row each, editable in place (saved on apply), with a test of
@@ -1578,6 +1580,17 @@ confab_preferences_window_constructed (GObject *object)
   G_OBJECT_CLASS (confab_preferences_window_parent_class)->constructed (object);
 
   load_providers (self);
+
+  /* The tools of the application it belongs to. */
+  {
+    GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+    GtkApplication *app = parent != NULL ? gtk_window_get_application (parent) : NULL;
+
+    if (CONFAB_IS_APPLICATION (app))
+      adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                                  ADW_PREFERENCES_PAGE (confab_tools_page_new (confab_application_get_toolbox (CONFAB_APPLICATION (app)),
+                                                                               self->settings)));
+  }
 }
 
 static void

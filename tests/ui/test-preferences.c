@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "confab-preferences-window.h"
+#include "confab-tools-page.h"
 #include "confab-resources.h"
 #include "confab-test-server.h"
 
@@ -751,6 +752,118 @@ test_chat_settings (Fixture       *fixture,
   g_assert_false (gtk_widget_get_visible (child (fixture, "font_reset_button")));
 }
 
+/* The Tools page */
+
+#define TEST_TYPE_NOOP_TOOL (test_noop_tool_get_type ())
+G_DECLARE_FINAL_TYPE (TestNoopTool, test_noop_tool, TEST, NOOP_TOOL, ConfabTool)
+
+struct _TestNoopTool
+{
+  ConfabTool parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestNoopTool, test_noop_tool, CONFAB_TYPE_TOOL)
+
+static void
+test_noop_tool_run_async (ConfabTool          *tool,
+                          ConfabToolContext   *context,
+                          JsonObject          *arguments,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (tool, cancellable, callback, user_data);
+
+  g_task_return_pointer (task, confab_tool_result_new ("ok"), g_object_unref);
+}
+
+static ConfabToolResult *
+test_noop_tool_run_finish (ConfabTool    *tool,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_noop_tool_class_init (TestNoopToolClass *klass)
+{
+  CONFAB_TOOL_CLASS (klass)->run_async = test_noop_tool_run_async;
+  CONFAB_TOOL_CLASS (klass)->run_finish = test_noop_tool_run_finish;
+}
+
+static void
+test_noop_tool_init (TestNoopTool *self)
+{
+}
+
+static AdwComboRow *
+find_combo_row (GtkWidget  *widget,
+                const char *title)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwComboRow *found;
+
+      if (ADW_IS_COMBO_ROW (child) &&
+          g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (child)), title) == 0)
+        return ADW_COMBO_ROW (child);
+      if ((found = find_combo_row (child, title)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_tools_page (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(ConfabToolbox) toolbox = confab_toolbox_new ();
+  g_autoptr(ConfabTool) risky = g_object_new (TEST_TYPE_NOOP_TOOL, "name", "run_it",
+                                              "description", "Runs it\nfor real", "needs-approval", TRUE, NULL);
+  g_autoptr(ConfabTool) safe = g_object_new (TEST_TYPE_NOOP_TOOL, "name", "look",
+                                             "description", "Looks", NULL);
+  g_autoptr(GVariant) stored = NULL;
+  GtkWidget *page;
+  GtkWidget *window;
+  AdwComboRow *row;
+  const char *value;
+
+  g_settings_set_value (fixture->settings, "tool-approval", g_variant_new_parsed ("{'other__tool': 'allow'}"));
+  confab_toolbox_add (toolbox, risky);
+  page = confab_tools_page_new (toolbox, fixture->settings);
+  window = adw_preferences_window_new ();
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), ADW_PREFERENCES_PAGE (page));
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* A tool that can run commands asks first by default. */
+  row = find_combo_row (page, "run_it");
+  g_assert_nonnull (row);
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, CONFAB_TOOL_POLICY_ASK);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Runs it");
+
+  /* Tools that appear later (an MCP server started) get a row. */
+  confab_toolbox_add (toolbox, safe);
+  row = find_combo_row (page, "look");
+  g_assert_nonnull (row);
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, CONFAB_TOOL_POLICY_ALLOW);
+
+  /* Choosing writes the setting, keeping the other tools' entries. */
+  adw_combo_row_set_selected (find_combo_row (page, "run_it"), CONFAB_TOOL_POLICY_NEVER);
+  stored = g_settings_get_value (fixture->settings, "tool-approval");
+  g_assert_true (g_variant_lookup (stored, "run_it", "&s", &value));
+  g_assert_cmpstr (value, ==, "never");
+  g_assert_true (g_variant_lookup (stored, "other__tool", "&s", &value));
+  g_assert_cmpstr (value, ==, "allow");
+
+  confab_toolbox_remove (toolbox, "look");
+  g_assert_null (find_combo_row (page, "look"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_settings_reset (fixture->settings, "tool-approval");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -790,6 +903,8 @@ main (int   argc,
               test_templates, fixture_teardown);
   g_test_add ("/preferences/chat-settings", Fixture, NULL, fixture_setup,
               test_chat_settings, fixture_teardown);
+  g_test_add ("/preferences/tools-page", Fixture, NULL, fixture_setup,
+              test_tools_page, fixture_teardown);
 
   return g_test_run ();
 }
