@@ -916,7 +916,7 @@ select_tools (Cli         *cli,
   g_autoptr(ConfabToolbox) available = confab_toolbox_new ();
   g_auto(GStrv) names = g_strsplit (list, ",", -1);
 
-  /* Built-in and MCP tools are added here as Confab learns them. */
+  confab_builtin_tools_add_all (available);
 
   for (guint i = 0; names[i] != NULL; i++)
     {

@@ -15,6 +15,7 @@
 #include "tools/confab-tool.h"
 #include "tools/confab-tool-spec.h"
 #include "tools/confab-toolbox.h"
+#include "tools/confab-builtin-tools.h"
 #include "providers/confab-chat-request.h"
 #include "providers/confab-discovery.h"
 #include "providers/confab-event.h"

@@ -249,6 +249,7 @@ confab_application_startup (GApplication *app)
 
   /* Every tool Confab has, with the user's policies. */
   self->toolbox = confab_toolbox_new ();
+  confab_builtin_tools_add_all (self->toolbox);
   {
     GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
     g_autoptr(GSettingsSchema) schema = source != NULL ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;

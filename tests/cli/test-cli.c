@@ -7,7 +7,10 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include <json-glib/json-glib.h>
 
@@ -862,6 +865,130 @@ test_signal (Fixture       *fixture,
   g_clear_object (&reader.proc);
 }
 
+/* Tools */
+
+static void
+queue_tool_turn (Fixture    *fixture,
+                 const char *name,
+                 const char *arguments_json,
+                 const char *result_contains,
+                 const char *answer)
+{
+  const char *names[] = { name, NULL };
+  const char *arguments[] = { arguments_json, NULL };
+  const char *keys[] = { "call_0", NULL };
+  const char *contains[] = { result_contains, NULL };
+  g_autoptr(GBytes) calls = confab_test_generate_tool_call_stream ("openai", "Let me look.", names, arguments);
+  g_autoptr(GBytes) final = confab_test_generate_text_reply ("openai", answer);
+  ConfabTestResponse *resp;
+
+  resp = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body (resp, calls);
+  resp = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body (resp, final);
+  confab_test_response_expect_tool_results (resp, "openai", keys, contains);
+}
+
+static void
+test_tools_run_command_json (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("confab-cli-tools-XXXXXX", NULL);
+  g_autofree char *real = realpath (dir, NULL);
+  g_autoptr(ConfabCliResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean saw_call = FALSE;
+  gboolean saw_result = FALSE;
+
+  queue_tool_turn (fixture, "run_command", "{\"command\":\"pwd; echo from-the-shell\"}", "from-the-shell",
+                   "The shell said hello.");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--json",
+                    "--tools", "run_command,read_file", "--yes", "--allow-dir", dir, "Run it");
+
+  g_assert_true (result->exited);
+  g_assert_cmpstr (result->err, ==, "");
+  g_assert_cmpint (result->exit_status, ==, 0);
+
+  events = parse_json_lines (result->out);
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *obj = event_object (events, i);
+      const char *type = event_type (events, i);
+
+      if (g_str_equal (type, "tool_call"))
+        {
+          g_assert_cmpstr (json_object_get_string_member (obj, "name"), ==, "run_command");
+          saw_call = TRUE;
+        }
+      else if (g_str_equal (type, "tool_result"))
+        {
+          const char *content = json_object_get_string_member (obj, "content");
+
+          g_assert_true (saw_call);
+          g_assert_cmpstr (json_object_get_string_member (obj, "id"), ==, "call_0");
+          g_assert_false (json_object_get_boolean_member (obj, "is_error"));
+          /* It ran in the granted folder. */
+          g_assert_nonnull (strstr (content, real));
+          g_assert_nonnull (strstr (content, "from-the-shell"));
+          g_assert_true (json_object_has_member (obj, "structured"));
+          saw_result = TRUE;
+        }
+      else if (g_str_equal (type, "text"))
+        g_string_append (text, json_object_get_string_member (obj, "text"));
+    }
+  g_assert_true (saw_result);
+  g_assert_cmpstr (text->str, ==, "Let me look.The shell said hello.");
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 2);
+
+  g_rmdir (dir);
+}
+
+static void
+test_tools_denied_without_terminal (Fixture       *fixture,
+                                    gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("confab-cli-tools-XXXXXX", NULL);
+  g_autofree char *marker = g_build_filename (dir, "ran", NULL);
+  g_autoptr(ConfabCliResult) result = NULL;
+
+  /* Standard input is a pipe: nobody to ask, so the call is refused and
+   * the model is told how to allow it. */
+  queue_tool_turn (fixture, "run_command", "{\"command\":\"touch ran\"}", "--yes", "I was not allowed.");
+
+  result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m",
+                    "--tools", "all", "--allow-dir", dir, "Touch it");
+
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (result->out, ==, "Let me look.\n\nI was not allowed.");
+  /* What happened to the tool is on stderr, not mixed into the answer. */
+  g_assert_nonnull (strstr (result->err, "run_command"));
+
+  g_rmdir (dir);
+}
+
+static void
+test_tools_usage (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(ConfabCliResult) unknown = NULL;
+  g_autoptr(ConfabCliResult) folder = NULL;
+
+  unknown = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--tools", "read_file,nope", "hi");
+  g_assert_cmpint (unknown->exit_status, ==, 2);
+  g_assert_nonnull (strstr (unknown->err, "“nope”"));
+  /* The message lists the tools there are. */
+  g_assert_nonnull (strstr (unknown->err, "run_command"));
+
+  folder = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--tools", "read_file",
+                    "--allow-dir", "/nonexistent/folder", "hi");
+  g_assert_cmpint (folder->exit_status, ==, 2);
+  g_assert_nonnull (strstr (folder->err, "/nonexistent/folder"));
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -896,6 +1023,9 @@ main (int   argc,
   ADD_TEST ("/cli/timeout", NULL, test_timeout);
   ADD_TEST ("/cli/signal/sigint", GINT_TO_POINTER (SIGINT), test_signal);
   ADD_TEST ("/cli/signal/sigterm", GINT_TO_POINTER (SIGTERM), test_signal);
+  ADD_TEST ("/cli/tools/run-command-json", NULL, test_tools_run_command_json);
+  ADD_TEST ("/cli/tools/denied-without-terminal", NULL, test_tools_denied_without_terminal);
+  ADD_TEST ("/cli/tools/usage", NULL, test_tools_usage);
 
   /* NDJSON labelled application/json (as proxies and some servers do)
    * must not be mistaken for a single JSON document. Last, because it

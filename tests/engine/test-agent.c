@@ -13,6 +13,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -897,6 +899,100 @@ test_stored_steps (Fixture       *fixture,
   g_assert_cmpstr (after, ==, "user:complete:0 assistant:complete:2 tool:complete:0 tool:complete:0 assistant:complete:0");
 }
 
+/* Stopping a turn while the real run_command runs: the command's whole
+ * process group dies, the grandchild it started in the background too. */
+
+static gboolean
+process_is_dead (pid_t pid)
+{
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  if (kill (pid, 0) != 0 && errno == ESRCH)
+    return TRUE;
+  /* A killed process whose parent died is reparented, and PID 1 of a
+   * container may never reap it: a zombie is dead. */
+  if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
+    return TRUE;
+  end = strrchr (stat, ')');
+  return end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+}
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  char         *pid_file;
+  GCancellable *cancellable;
+} StopWhenStarted;
+
+static gboolean
+stop_when_started_cb (gpointer user_data)
+{
+  StopWhenStarted *stop = user_data;
+
+  /* The grandchild wrote its pid: the command is really running. */
+  if (!g_file_test (stop->pid_file, G_FILE_TEST_EXISTS))
+    return G_SOURCE_CONTINUE;
+  g_cancellable_cancel (stop->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_cancel_kills_command (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("confab-agent-cmd-XXXXXX", NULL);
+  g_autofree char *pid_file = g_build_filename (dir, "grandchild.pid", NULL);
+  g_autofree char *command = g_strdup_printf ("{\"command\":\"sleep 300 & echo $! > grandchild.pid; wait\"}");
+  const char *names[] = { "run_command", NULL };
+  const char *arguments[] = { command, NULL };
+  g_autoptr(ConfabChatRequest) request = new_request ("Run something long");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(ConfabTool) run_command = confab_builtin_tool_new ("run_command");
+  g_autofree char *contents = NULL;
+  StopWhenStarted stop = { pid_file, cancellable };
+  guint poll_id;
+  pid_t grandchild;
+  gint64 deadline;
+
+  confab_toolbox_add (fixture->toolbox, run_command);
+  confab_toolbox_set_policy (fixture->toolbox, "run_command", CONFAB_TOOL_POLICY_ALLOW);
+  g_assert_true (confab_tool_context_add_allowed_dir (confab_agent_get_context (fixture->agent), dir, NULL));
+  queue_tool_calls (fixture, names, arguments);
+  queue_answer (fixture, "never sent");
+
+  poll_id = g_timeout_add (10, stop_when_started_cb, &stop);
+  run_turn (fixture, request, 0, cancellable);
+  g_clear_handle_id (&poll_id, g_source_remove);
+
+  g_assert_no_error (fixture->error);
+  g_assert_cmpint (fixture->outcome, ==, CONFAB_AGENT_STOPPED);
+  g_assert_cmpint (confab_message_get_state (g_ptr_array_index (confab_agent_get_messages (fixture->agent), 1)), ==,
+                   CONFAB_MESSAGE_STOPPED);
+
+  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+  grandchild = (pid_t) g_ascii_strtoll (contents, NULL, 10);
+  g_assert_cmpint (grandchild, >, 1);
+
+  /* The kill was sent when the turn stopped; delivery is the kernel's:
+   * wait for it on the main loop, bounded. */
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  poll_id = g_timeout_add (10, tick_cb, NULL);
+  while (!process_is_dead (grandchild) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_handle_id (&poll_id, g_source_remove);
+  g_assert_true (process_is_dead (grandchild));
+
+  g_unlink (pid_file);
+  g_rmdir (dir);
+}
+
 static void
 add_api_tests (const char *api)
 {
@@ -930,6 +1026,8 @@ main (int   argc,
   g_test_add ("/agent/nobody-to-ask", Fixture, NULL, fixture_set_up, test_nobody_to_ask, fixture_tear_down);
   g_test_add ("/agent/cancel-mid-tool", Fixture, NULL, fixture_set_up, test_cancel_mid_tool, fixture_tear_down);
   g_test_add ("/agent/cancel-while-asking", Fixture, NULL, fixture_set_up, test_cancel_while_asking,
+              fixture_tear_down);
+  g_test_add ("/agent/cancel-kills-command", Fixture, NULL, fixture_set_up, test_cancel_kills_command,
               fixture_tear_down);
   g_test_add ("/agent/reply-error", Fixture, NULL, fixture_set_up, test_reply_error, fixture_tear_down);
   g_test_add ("/agent/stored-steps", Fixture, NULL, fixture_set_up, test_stored_steps, fixture_tear_down);

@@ -483,7 +483,9 @@ stream_start (ConfabTestServer   *self,
   if (!stream->streamed)
     {
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
-      soup_message_body_append_bytes (body, stream->body);
+      /* A response without a body (a redirect, say) has none to add. */
+      if (stream->body != NULL && g_bytes_get_size (stream->body) > 0)
+        soup_message_body_append_bytes (body, stream->body);
       soup_message_body_complete (body);
       stream->offset = body_len;
       return;

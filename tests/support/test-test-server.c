@@ -318,6 +318,24 @@ test_json (Fixture       *fixture,
   g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
 }
 
+/* A response without a body, such as a redirect: no libsoup critical
+ * (the tests run with fatal warnings), an empty body on the wire. */
+static void
+test_empty_body (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  ConfabTestResponse *resp;
+  g_autoptr(Fetch) fetch = NULL;
+
+  resp = confab_test_server_add_response (fixture->server, "/moved", 204);
+  confab_test_response_add_header (resp, "X-Reason", "nothing here");
+
+  fetch = fetch_sync (fixture, "GET", "/moved", NULL);
+  g_assert_no_error (fetch->error);
+  g_assert_cmpuint (soup_message_get_status (fetch->msg), ==, 204);
+  g_assert_cmpuint (fetch->data->len, ==, 0);
+}
+
 static void
 test_status_and_content_type (Fixture       *fixture,
                               gconstpointer  user_data)
@@ -885,6 +903,7 @@ main (int   argc,
 
   ADD_TEST ("json", test_json);
   ADD_TEST ("status-and-content-type", test_status_and_content_type);
+  ADD_TEST ("empty-body", test_empty_body);
   ADD_TEST ("framing/event", test_event_framing);
   ADD_TEST ("framing/event-ndjson", test_event_framing_ndjson);
   ADD_TEST ("framing/byte", test_byte_framing);
