@@ -20,6 +20,7 @@
 
 #include "confab-cli-common.h"
 #include "confab-cli-conversations.h"
+#include "confab-cli-mcp.h"
 #include "confab-cli-providers.h"
 
 /* confab-cli: the engine without a window, for scripts and pipes.
@@ -36,6 +37,7 @@ typedef struct
   ConfabProvider *provider;
   ConfabStore    *store;
   ConfabToolbox  *toolbox;
+  ConfabMcpManager *mcp;
   int             exit_code;
   gboolean        turn_done;
   gboolean        interrupted;
@@ -135,7 +137,8 @@ static const char * const description[] = {
      "  confab-cli providers list | add NAME --api KIND --base-url URL [--model M]\n"
      "                     | remove NAME | set-key NAME (key read from stdin) | detect\n"
      "  confab-cli conversations list [--limit N] | show ID | search QUERY\n"
-     "                     | export ID|--all --format markdown|json | import FILE | delete ID"),
+     "                     | export ID|--all --format markdown|json | import FILE | delete ID\n"
+     "  confab-cli mcp list | call SERVER TOOL [JSON] | import [PATH]   [--mcp-config PATH]"),
   /* Translators: keep the JSON ({"type":…}) as it is. */
   N_("Output: standard output receives exactly the assistant's text as it arrives.\n"
      "The model's reasoning, when the server sends it, goes to standard error\n"
@@ -915,8 +918,33 @@ select_tools (Cli         *cli,
 {
   g_autoptr(ConfabToolbox) available = confab_toolbox_new ();
   g_auto(GStrv) names = g_strsplit (list, ",", -1);
+  gboolean wants_mcp = FALSE;
 
   confab_builtin_tools_add_all (available);
+
+  /* MCP tools ("server__tool", or "all"): the configured servers start,
+   * all at once, and stay up for the run. */
+  for (guint i = 0; names[i] != NULL; i++)
+    if (strstr (names[i], "__") != NULL || g_str_equal (g_strstrip (names[i]), "all"))
+      wants_mcp = TRUE;
+  if (wants_mcp)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) start_error = NULL;
+
+      cli->mcp = confab_mcp_manager_new (NULL);
+      if (!confab_mcp_manager_reload (cli->mcp, error))
+        return FALSE;
+      confab_mcp_manager_set_toolbox (cli->mcp, available);
+      confab_mcp_manager_start_all_async (cli->mcp, cli->cancellable, confab_cli_async_cb, &result);
+      /* A server that did not start is named; the run goes on without it. */
+      if (!confab_mcp_manager_start_all_finish (cli->mcp, confab_cli_wait (&result), &start_error))
+        {
+          g_autofree char *warning = g_strdup_printf (_("warning: %s"), start_error->message);
+
+          fprintf (stderr, "confab-cli: %s\n", warning);
+        }
+    }
 
   for (guint i = 0; names[i] != NULL; i++)
     {
@@ -1049,6 +1077,8 @@ main (int   argc,
     return confab_cli_conversations_main (argc - 1, argv + 1);
   if (argc > 1 && g_str_equal (argv[1], "providers"))
     return confab_cli_providers_main (argc - 1, argv + 1);
+  if (argc > 1 && g_str_equal (argv[1], "mcp"))
+    return confab_cli_mcp_main (argc - 1, argv + 1);
 
   for (guint i = 0; i < G_N_ELEMENTS (description); i++)
     {
@@ -1170,6 +1200,9 @@ out:
   fflush (stdout);
   fflush (stderr);
 
+  if (cli.mcp != NULL)
+    confab_mcp_manager_shutdown_sync (cli.mcp, 5000);
+  g_clear_object (&cli.mcp);
   g_clear_object (&cli.provider);
   g_clear_object (&cli.toolbox);
   g_clear_object (&cli.store);

@@ -25,6 +25,8 @@ struct _ConfabApplication
   char           *store_path;
   ConfabToolbox  *toolbox;
   GSettings      *settings;
+  ConfabMcpManager *mcp;
+  GError         *mcp_error;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabApplication, confab_application, ADW_TYPE_APPLICATION)
@@ -199,6 +201,40 @@ tool_policies_changed_cb (GSettings         *settings,
 }
 
 static void
+mcp_started_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A server that failed says why in Preferences; the others run. */
+  if (!confab_mcp_manager_start_all_finish (CONFAB_MCP_MANAGER (object), result, &error))
+    g_debug ("Not every MCP server started: %s", error->message);
+}
+
+static void
+mcp_loaded_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(ConfabApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_error (&self->mcp_error);
+  if (!confab_mcp_manager_load_finish (CONFAB_MCP_MANAGER (object), result, &error))
+    {
+      /* Shown in Preferences, where the servers are edited. */
+      self->mcp_error = g_steal_pointer (&error);
+      return;
+    }
+
+  /* Every server starts now, all at once, and stays up: their tools are
+   * there for the first turn. */
+  confab_mcp_manager_start_all_async (CONFAB_MCP_MANAGER (object), NULL, mcp_started_cb, NULL);
+  apply_tool_policies (self);
+}
+
+static void
 confab_application_activate (GApplication *app)
 {
   ConfabApplication *self = CONFAB_APPLICATION (app);
@@ -262,6 +298,11 @@ confab_application_startup (GApplication *app)
   }
   apply_tool_policies (self);
 
+  /* MCP servers from the user's mcp.json, read on a worker thread. */
+  self->mcp = confab_mcp_manager_new (NULL);
+  confab_mcp_manager_set_toolbox (self->mcp, self->toolbox);
+  confab_mcp_manager_load_async (self->mcp, NULL, mcp_loaded_cb, g_object_ref (self));
+
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action, accels[i].accels);
@@ -276,6 +317,10 @@ confab_application_shutdown (GApplication *app)
 {
   ConfabApplication *self = CONFAB_APPLICATION (app);
 
+  /* MCP servers get their stdin closed, then SIGTERM, then SIGKILL. */
+  if (self->mcp != NULL)
+    confab_mcp_manager_shutdown_sync (self->mcp, 5000);
+
   G_APPLICATION_CLASS (confab_application_parent_class)->shutdown (app);
 
   g_clear_object (&self->store);
@@ -287,6 +332,8 @@ confab_application_finalize (GObject *object)
   ConfabApplication *self = (ConfabApplication *)object;
 
   g_clear_object (&self->store);
+  g_clear_object (&self->mcp);
+  g_clear_error (&self->mcp_error);
   g_clear_object (&self->toolbox);
   g_clear_object (&self->settings);
   g_clear_error (&self->store_error);
@@ -363,4 +410,29 @@ confab_application_get_toolbox (ConfabApplication *self)
 {
   g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
   return self->toolbox;
+}
+
+/**
+ * confab_application_get_mcp_manager:
+ *
+ * Returns: (transfer none): the MCP servers of the user's configuration.
+ */
+ConfabMcpManager *
+confab_application_get_mcp_manager (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+  return self->mcp;
+}
+
+/**
+ * confab_application_get_mcp_error:
+ *
+ * Returns: (transfer none) (nullable): why the MCP configuration file
+ *   could not be read at start-up (bad JSON, say), or %NULL.
+ */
+const GError *
+confab_application_get_mcp_error (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+  return self->mcp_error;
 }

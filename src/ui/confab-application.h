@@ -19,6 +19,8 @@ G_DECLARE_FINAL_TYPE (ConfabApplication, confab_application, CONFAB, APPLICATION
 ConfabApplication *confab_application_new       (void);
 ConfabStore       *confab_application_get_store   (ConfabApplication *self);
 ConfabToolbox     *confab_application_get_toolbox (ConfabApplication *self);
+ConfabMcpManager  *confab_application_get_mcp_manager (ConfabApplication *self);
+const GError      *confab_application_get_mcp_error   (ConfabApplication *self);
 void               confab_application_set_store_path (ConfabApplication *self,
                                                       const char        *path);
 
