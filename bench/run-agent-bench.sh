@@ -5,7 +5,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-_build-release}
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
+if [ -f "$build/build.ninja" ]; then
+  meson setup --reconfigure "$build" --buildtype=release >/dev/null
+else
+  meson setup "$build" --buildtype=release >/dev/null
+fi
 meson compile -C "$build" agent-bench >/dev/null
 echo "Machine: $(nproc) CPUs, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Command: bench/run-agent-bench.sh (CPU_SECONDS=${CPU_SECONDS:-2}, N_PARALLEL=${N_PARALLEL:-8})"
