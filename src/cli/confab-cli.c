@@ -146,6 +146,12 @@ static const char * const description[] = {
      "line of standard output: {\"type\":\"text\"|\"reasoning\",\"text\":...},\n"
      "{\"type\":\"tool_call\",\"id\",\"name\",\"arguments\"}, {\"type\":\"usage\",...},\n"
      "{\"type\":\"finished\",\"reason\"} or {\"type\":\"error\",\"code\",\"message\"}."),
+  /* Translators: keep the option names and the letters y and a. */
+  N_("Tools: with --tools, the model may call tools (run_command, read_file,\n"
+     "list_directory, search_files, fetch_url, current_datetime, and SERVER__TOOL\n"
+     "for MCP servers). Calls that need approval are asked about on the terminal\n"
+     "(y: yes, a: always in this run) when standard input is one, and denied\n"
+     "otherwise unless --yes is given. File tools only read the --allow-dir folders."),
   N_("API key: set the environment variable CONFAB_API_KEY (never a command-line\n"
      "argument, where other users could read it)."),
   N_("Exit status: 0 when the reply finished; 1 when it failed (text already printed\n"
