@@ -4,11 +4,15 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#define _GNU_SOURCE
+
 #include "config.h"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -868,6 +872,14 @@ test_signal (Fixture       *fixture,
 /* Tools */
 
 static void
+communicate_result_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 queue_tool_turn (Fixture    *fixture,
                  const char *name,
                  const char *arguments_json,
@@ -969,6 +981,63 @@ test_tools_denied_without_terminal (Fixture       *fixture,
   g_rmdir (dir);
 }
 
+/* On a terminal, confab-cli asks; "y" runs the command. Standard input is
+ * a pseudo-terminal here, the answer typed into it before the question. */
+static void
+test_tools_asks_on_terminal (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("confab-cli-tools-XXXXXX", NULL);
+  g_autofree char *marker = g_build_filename (dir, "ran", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char * const args[] = { "--base-url", fixture->openai_url, "--model", "m", "--tools", "run_command",
+                                "--allow-dir", dir, "Touch it", NULL };
+  g_auto(GStrv) argv = confab_cli_argv (args);
+  int master;
+  int slave;
+
+  queue_tool_turn (fixture, "run_command", "{\"command\":\"touch ran && echo touched\"}", "touched", "Done.");
+
+  master = posix_openpt (O_RDWR | O_NOCTTY);
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+  slave = open (ptsname (master), O_RDWR | O_NOCTTY);
+  g_assert_cmpint (slave, >=, 0);
+  g_assert_cmpint (write (master, "y\n", 2), ==, 2);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "http_proxy");
+  g_subprocess_launcher_unsetenv (launcher, "HTTP_PROXY");
+  g_subprocess_launcher_take_stdin_fd (launcher, slave);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    g_subprocess_communicate_utf8_async (proc, NULL, NULL, communicate_result_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_subprocess_communicate_utf8_finish (proc, result, &out, &err, &error);
+    g_assert_no_error (error);
+  }
+  close (master);
+
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  /* It asked, showing the exact command, and ran it once answered. */
+  g_assert_nonnull (strstr (err, "touch ran && echo touched"));
+  g_assert_nonnull (strstr (err, "[y]"));
+  g_assert_true (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (out, ==, "Let me look.\n\nDone.");
+
+  g_unlink (marker);
+  g_rmdir (dir);
+}
+
 static void
 test_tools_usage (Fixture       *fixture,
                   gconstpointer  user_data)
@@ -1026,6 +1095,7 @@ main (int   argc,
   ADD_TEST ("/cli/tools/run-command-json", NULL, test_tools_run_command_json);
   ADD_TEST ("/cli/tools/denied-without-terminal", NULL, test_tools_denied_without_terminal);
   ADD_TEST ("/cli/tools/usage", NULL, test_tools_usage);
+  ADD_TEST ("/cli/tools/asks-on-terminal", NULL, test_tools_asks_on_terminal);
 
   /* NDJSON labelled application/json (as proxies and some servers do)
    * must not be mistaken for a single JSON document. Last, because it

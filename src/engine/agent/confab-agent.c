@@ -593,7 +593,23 @@ approval_answered (ConfabApproval       *approval,
     {
     case CONFAB_APPROVAL_ALLOW_ALWAYS:
       confab_agent_allow_tool (self, name);
-      G_GNUC_FALLTHROUGH;
+      run_tool (task, index, approval->tool);
+      /* The same tool's other questions of this turn are answered too. */
+      if (turn->approvals != NULL)
+        {
+          g_autoptr(GPtrArray) others = g_ptr_array_copy (turn->approvals, (GCopyFunc) g_object_ref, NULL);
+
+          g_ptr_array_set_free_func (others, g_object_unref);
+          for (guint i = 0; i < others->len; i++)
+            {
+              ConfabApproval *other = g_ptr_array_index (others, i);
+
+              if (other != approval && !other->resolved && g_str_equal (confab_tool_get_name (other->tool), name))
+                confab_approval_answer (other, CONFAB_APPROVAL_ALLOW_ONCE, NULL);
+            }
+        }
+      break;
+
     case CONFAB_APPROVAL_ALLOW_ONCE:
       run_tool (task, index, approval->tool);
       break;
