@@ -336,14 +336,31 @@ messages_loaded_cb (GObject      *object,
       return;
     }
 
-  /* A reply streaming in this conversation shows live, not as stored. */
+  /* A turn running in this conversation shows live, not as stored: its
+   * streaming reply, its tools' cards (with their questions), and what
+   * it added that is not on disk yet. */
   turn = current_turn (self);
-  for (guint i = 0; turn != NULL && i < messages->len; i++)
-    if (confab_message_get_id (g_ptr_array_index (messages, i)) == confab_message_get_id (turn->reply_message))
-      {
-        g_object_unref (g_ptr_array_index (messages, i));
-        messages->pdata[i] = g_object_ref (turn->reply_message);
-      }
+  if (turn != NULL && turn->agent != NULL)
+    {
+      GPtrArray *live = confab_agent_get_messages (turn->agent);
+
+      for (guint j = 0; j < live->len; j++)
+        {
+          ConfabMessage *message = g_ptr_array_index (live, j);
+          gboolean found = FALSE;
+
+          for (guint i = 0; i < messages->len && !found; i++)
+            if (confab_message_get_id (message) > 0 &&
+                confab_message_get_id (g_ptr_array_index (messages, i)) == confab_message_get_id (message))
+              {
+                g_object_unref (g_ptr_array_index (messages, i));
+                messages->pdata[i] = g_object_ref (message);
+                found = TRUE;
+              }
+          if (!found)
+            g_ptr_array_add (messages, g_object_ref (message));
+        }
+    }
 
   self->stick_to_bottom = TRUE;
   g_clear_pointer (&self->older, g_ptr_array_unref);

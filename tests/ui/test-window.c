@@ -806,6 +806,15 @@ test_tool_approval_card (Fixture       *fixture,
   card = message_at (fixture, 2);
   g_assert_cmpint (confab_message_get_role (card), ==, CONFAB_ROLE_TOOL);
   g_assert_cmpuint (tool->n_calls, ==, 0);
+
+  /* Away and back: the question is still there, on the live card. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-chat", NULL));
+  g_assert_cmpuint (n_messages (fixture), ==, 0);
+  WAIT_FOR (n_conversations (fixture) == 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.next-conversation", NULL));
+  WAIT_FOR (n_messages (fixture) == 3);
+  g_assert_true (message_at (fixture, 2) == card);
+  g_assert_nonnull (confab_message_get_approval (card));
   WAIT_FOR ((allow = find_button (GTK_WIDGET (child (fixture, "message_list")), "Allow _Once")) != NULL);
   g_assert_true (gtk_widget_get_focusable (allow) || gtk_widget_get_can_focus (allow));
 
