@@ -19,6 +19,7 @@ struct _ConfabToolsPage
   AdwPreferencesGroup *group;
   GPtrArray          *rows;
   GtkWidget          *empty_label;
+  GtkSpinButton      *steps_button;
   gboolean            syncing;
 };
 
@@ -167,7 +168,11 @@ confab_tools_page_dispose (GObject *object)
   if (self->toolbox != NULL)
     g_signal_handlers_disconnect_by_data (self->toolbox, self);
   if (self->settings != NULL)
-    g_signal_handlers_disconnect_by_data (self->settings, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->settings, self);
+      if (self->steps_button != NULL)
+        g_settings_unbind (self->steps_button, "value");
+    }
   g_clear_object (&self->toolbox);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
@@ -201,6 +206,24 @@ confab_tools_page_init (ConfabToolsPage *self)
   self->empty_label = gtk_label_new (_("No tools are available."));
   gtk_widget_add_css_class (self->empty_label, "dim-label");
   adw_preferences_group_add (self->group, self->empty_label);
+
+  {
+    AdwPreferencesGroup *turns = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+    GtkWidget *row = adw_action_row_new ();
+
+    adw_preferences_group_set_title (turns, _("Turns"));
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Most Requests per Turn"));
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                                 _("After this many, a model that still calls tools is stopped"));
+    self->steps_button = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (1, 200, 1));
+    gtk_widget_set_valign (GTK_WIDGET (self->steps_button), GTK_ALIGN_CENTER);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->steps_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Most requests per turn"), -1);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), GTK_WIDGET (self->steps_button));
+    adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (self->steps_button));
+    adw_preferences_group_add (turns, row);
+    adw_preferences_page_add (ADW_PREFERENCES_PAGE (self), turns);
+  }
 }
 
 GtkWidget *
@@ -217,7 +240,12 @@ confab_tools_page_new (ConfabToolbox *toolbox,
   self->settings = settings != NULL ? g_object_ref (settings) : NULL;
   g_signal_connect (toolbox, "items-changed", G_CALLBACK (items_changed_cb), self);
   if (settings != NULL)
-    g_signal_connect (settings, "changed::tool-approval", G_CALLBACK (settings_changed_cb), self);
+    {
+      g_signal_connect (settings, "changed::tool-approval", G_CALLBACK (settings_changed_cb), self);
+      g_settings_bind (settings, "max-steps", self->steps_button, "value", G_SETTINGS_BIND_DEFAULT);
+    }
+  else
+    gtk_widget_set_sensitive (GTK_WIDGET (self->steps_button), FALSE);
   rebuild (self);
 
   return GTK_WIDGET (self);

@@ -992,6 +992,8 @@ start_turn (Turn      *turn,
 
   turn->agent = g_object_ref (agent_for (self, turn->conversation_id, turn->choice->provider));
   confab_agent_set_store (turn->agent, self->store, turn->conversation_id);
+  if (self->settings != NULL)
+    confab_agent_set_max_steps (turn->agent, MAX (1, g_settings_get_uint (self->settings, "max-steps")));
   g_signal_connect (turn->agent, "message-added", G_CALLBACK (agent_message_added_cb), turn);
   g_signal_connect (turn->agent, "step-started", G_CALLBACK (agent_step_started_cb), turn);
   g_signal_connect (turn->agent, "message-updated", G_CALLBACK (agent_message_updated_cb), turn);

@@ -815,6 +815,22 @@ find_combo_row (GtkWidget  *widget,
   return NULL;
 }
 
+static GtkSpinButton *
+find_spin_button (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkSpinButton *found;
+
+      if (GTK_IS_SPIN_BUTTON (child))
+        return GTK_SPIN_BUTTON (child);
+      if ((found = find_spin_button (child)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_tools_page (Fixture       *fixture,
                  gconstpointer  data)
@@ -859,6 +875,17 @@ test_tools_page (Fixture       *fixture,
 
   confab_toolbox_remove (toolbox, "look");
   g_assert_null (find_combo_row (page, "look"));
+
+  /* The step limit, kept in the settings. */
+  {
+    GtkSpinButton *steps = find_spin_button (page);
+
+    g_assert_nonnull (steps);
+    g_assert_cmpfloat (gtk_spin_button_get_value (steps), ==, 25);
+    gtk_spin_button_set_value (steps, 7);
+    g_assert_cmpuint (g_settings_get_uint (fixture->settings, "max-steps"), ==, 7);
+    g_settings_reset (fixture->settings, "max-steps");
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_settings_reset (fixture->settings, "tool-approval");
