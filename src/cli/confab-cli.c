@@ -554,6 +554,15 @@ save_failed_cb (ConfabAgent *agent,
 }
 
 static void
+notice_cb (ConfabAgent *agent,
+           const char  *message,
+           Cli         *cli)
+{
+  fprintf (stderr, "confab-cli: %s\n", message);
+  queue_flush (cli);
+}
+
+static void
 turn_done_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
@@ -1039,6 +1048,7 @@ run_chat (Cli        *cli,
   g_signal_connect (agent, "message-updated", G_CALLBACK (message_updated_cb), cli);
   g_signal_connect (agent, "approval-requested", G_CALLBACK (approval_requested_cb), cli);
   g_signal_connect (agent, "save-failed", G_CALLBACK (save_failed_cb), cli);
+  g_signal_connect (agent, "notice", G_CALLBACK (notice_cb), cli);
 
   if (cli->store != NULL)
     {

@@ -920,6 +920,7 @@ agent_approval_requested_cb (ConfabAgent    *agent,
     }
 }
 
+/* Also for notices (a server that refused tools): a toast either way. */
 static void
 agent_save_failed_cb (ConfabAgent *agent,
                       const char  *text,
@@ -1000,6 +1001,7 @@ start_turn (Turn      *turn,
   g_signal_connect (turn->agent, "tool-started", G_CALLBACK (agent_tool_started_cb), turn);
   g_signal_connect (turn->agent, "approval-requested", G_CALLBACK (agent_approval_requested_cb), turn);
   g_signal_connect (turn->agent, "save-failed", G_CALLBACK (agent_save_failed_cb), turn);
+  g_signal_connect (turn->agent, "notice", G_CALLBACK (agent_save_failed_cb), turn);
 
   confab_agent_run_async (turn->agent, request, user_id, turn->cancellable, turn_done_cb, turn);
 }

@@ -1021,6 +1021,90 @@ test_cancel_kills_command (Fixture       *fixture,
   g_rmdir (dir);
 }
 
+/* Older llama.cpp cannot stream a reply when tools are offered (HTTP 500
+ * "Cannot use tools with stream"): the step is asked again without
+ * streaming, and the turn goes on. */
+static void
+test_server_cannot_stream_tools (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  const char *keys[] = { "call_0", NULL };
+  const char *contains[] = { "echo: whole", NULL };
+  g_autoptr(ConfabChatRequest) request = new_request ("Use a tool");
+  g_autoptr(JsonNode) first = NULL;
+  g_autoptr(JsonNode) second = NULL;
+  ConfabTestResponse *resp;
+
+  resp = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 500);
+  confab_test_response_set_body_string (resp, "{\"error\":{\"code\":500,\"message\":\"Cannot use tools with stream\","
+                                              "\"type\":\"server_error\"}}");
+  resp = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_content_type (resp, "application/json");
+  confab_test_response_set_body_string (resp, "{\"choices\":[{\"index\":0,\"finish_reason\":\"tool_calls\",\"message\":"
+                                              "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_0\","
+                                              "\"type\":\"function\",\"function\":{\"name\":\"echo\","
+                                              "\"arguments\":\"{\\\"text\\\":\\\"whole\\\"}\"}}]}}]}");
+  confab_test_response_expect_tool_results (queue_answer (fixture, "Echoed."), "openai", keys, contains);
+
+  run_turn (fixture, request, 0, NULL);
+
+  g_assert_no_error (fixture->error);
+  g_assert_cmpint (fixture->outcome, ==, CONFAB_AGENT_FINAL);
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 3);
+  first = request_json (fixture, 0);
+  second = request_json (fixture, 1);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (first), "stream"));
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (second), "stream"));
+  g_assert_true (json_object_has_member (json_node_get_object (second), "tools"));
+  /* One reply message for the step, not a failed one and another. */
+  g_assert_cmpuint (confab_agent_get_messages (fixture->agent)->len, ==, 3);
+  g_assert_cmpstr (confab_message_get_content (g_ptr_array_index (confab_agent_get_messages (fixture->agent), 2)),
+                   ==, "Echoed.");
+}
+
+static void
+notice_cb (ConfabAgent *agent,
+           const char  *text,
+           gpointer     user_data)
+{
+  *(char **) user_data = g_strdup (text);
+}
+
+/* A model whose server takes no tools (Ollama: "does not support tools"):
+ * the step is asked again without them, the user is told, and the next
+ * turns don't offer them. */
+static void
+test_server_refuses_tools (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(ConfabChatRequest) request = new_request ("Hello");
+  g_autoptr(ConfabChatRequest) again = new_request ("Hello again");
+  g_autofree char *notice = NULL;
+  g_autoptr(JsonNode) retried = NULL;
+  g_autoptr(JsonNode) later = NULL;
+  ConfabTestResponse *resp;
+
+  resp = confab_test_server_add_response (fixture->server, confab_test_chat_path (fixture->api), 400);
+  confab_test_response_set_body_string (resp, "{\"error\":\"registry.ollama.ai/library/gemma:2b does not support tools\"}");
+  queue_answer (fixture, "Hi without tools.");
+  g_signal_connect (fixture->agent, "notice", G_CALLBACK (notice_cb), &notice);
+
+  run_turn (fixture, request, 0, NULL);
+
+  g_assert_no_error (fixture->error);
+  g_assert_cmpint (fixture->outcome, ==, CONFAB_AGENT_FINAL);
+  g_assert_nonnull (notice);
+  g_assert_nonnull (strstr (notice, "does not support tools"));
+  retried = request_json (fixture, 1);
+  g_assert_false (json_object_has_member (json_node_get_object (retried), "tools"));
+
+  run_turn (fixture, again, 0, NULL);
+  g_assert_no_error (fixture->error);
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 3);
+  later = request_json (fixture, 2);
+  g_assert_false (json_object_has_member (json_node_get_object (later), "tools"));
+}
+
 static void
 add_api_tests (const char *api)
 {
@@ -1056,6 +1140,10 @@ main (int   argc,
   g_test_add ("/agent/cancel-while-asking", Fixture, NULL, fixture_set_up, test_cancel_while_asking,
               fixture_tear_down);
   g_test_add ("/agent/cancel-kills-command", Fixture, NULL, fixture_set_up, test_cancel_kills_command,
+              fixture_tear_down);
+  g_test_add ("/agent/server-cannot-stream-tools", Fixture, NULL, fixture_set_up, test_server_cannot_stream_tools,
+              fixture_tear_down);
+  g_test_add ("/agent/ollama/server-refuses-tools", Fixture, "ollama", fixture_set_up, test_server_refuses_tools,
               fixture_tear_down);
   g_test_add ("/agent/reply-error", Fixture, NULL, fixture_set_up, test_reply_error, fixture_tear_down);
   g_test_add ("/agent/stored-steps", Fixture, NULL, fixture_set_up, test_stored_steps, fixture_tear_down);

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "confab-agent.h"
@@ -148,6 +150,9 @@ struct _ConfabAgent
   GHashTable        *allowed;
   GPtrArray         *messages;
   gint64             tool_time;
+  /* What the server refused once, not asked of it again. */
+  gboolean           server_refuses_tools;
+  gboolean           server_cannot_stream_tools;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabAgent, confab_agent, G_TYPE_OBJECT)
@@ -159,6 +164,7 @@ enum {
   TOOL_STARTED,
   APPROVAL_REQUESTED,
   SAVE_FAILED,
+  NOTICE,
   N_SIGNALS
 };
 
@@ -238,6 +244,15 @@ confab_agent_class_init (ConfabAgentClass *klass)
    */
   signals[SAVE_FAILED] =
     g_signal_new ("save-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * ConfabAgent::notice:
+   * @message: something the user should know that is not an error, such
+   *   as a server that refused tools (the turn went on without them)
+   */
+  signals[NOTICE] =
+    g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
@@ -382,6 +397,7 @@ typedef struct
   ConfabMessage     *reply_message;
   ConfabMessageState reply_state;
   guint              reply_pending;
+  guint              fallbacks;
   GError            *reply_error;
 
   /* The tool phase. */
@@ -834,6 +850,48 @@ start_tool_phase (GTask *task)
 
 /* The reply of a step */
 
+static void begin_reply (GTask *task);
+
+/* Servers that take no tools, or cannot stream a reply with tools (older
+ * llama.cpp: "Cannot use tools with stream"), say so with an error before
+ * any output. The step is asked again without what they refused, once
+ * each, and the agent remembers for its next turns. */
+static gboolean
+try_without_what_was_refused (ConfabAgent *self,
+                              Turn        *turn)
+{
+  ConfabMessage *message = turn->reply_message;
+  g_autofree char *lower = NULL;
+
+  if (turn->fallbacks >= 2 || confab_chat_request_get_tools (turn->request)->len == 0 ||
+      confab_message_get_content (message)[0] != '\0' || confab_message_get_tool_calls (message)->len > 0 ||
+      !(g_error_matches (turn->reply_error, CONFAB_ERROR, CONFAB_ERROR_SERVER) ||
+        g_error_matches (turn->reply_error, CONFAB_ERROR, CONFAB_ERROR_BAD_REQUEST)))
+    return FALSE;
+
+  lower = g_utf8_strdown (turn->reply_error->message, -1);
+  if (strstr (lower, "tool") == NULL)
+    return FALSE;
+
+  turn->fallbacks++;
+  if (strstr (lower, "stream") != NULL && confab_chat_request_get_stream (turn->request))
+    {
+      self->server_cannot_stream_tools = TRUE;
+      confab_chat_request_set_stream (turn->request, FALSE);
+      return TRUE;
+    }
+
+  self->server_refuses_tools = TRUE;
+  confab_chat_request_clear_tools (turn->request);
+  confab_chat_request_set_stream (turn->request, TRUE);
+  {
+    g_autofree char *notice = g_strdup_printf (_("The server does not take tools (%s); the model answers without them."),
+                                               turn->reply_error->message);
+    g_signal_emit (self, signals[NOTICE], 0, notice);
+  }
+  return TRUE;
+}
+
 static void
 reply_part_done (GTask *task)
 {
@@ -843,6 +901,15 @@ reply_part_done (GTask *task)
 
   if (--turn->reply_pending > 0)
     return;
+
+  if (turn->reply_error != NULL && try_without_what_was_refused (self, turn))
+    {
+      /* Same step, same message: asked again in a form the server takes. */
+      g_clear_error (&turn->reply_error);
+      confab_message_set_error (message, NULL);
+      begin_reply (task);
+      return;
+    }
 
   confab_message_set_state (message, turn->reply_state);
   g_signal_emit (self, signals[MESSAGE_UPDATED], 0, message);
@@ -1039,14 +1106,17 @@ confab_agent_run_async (ConfabAgent         *self,
   g_ptr_array_set_size (self->messages, 0);
   self->tool_time = 0;
 
-  /* The model is told about every tool the user did not forbid. */
-  if (confab_chat_request_get_tools (request)->len == 0)
+  /* The model is told about every tool the user did not forbid, unless
+   * its server refused tools before. */
+  if (confab_chat_request_get_tools (request)->len == 0 && !self->server_refuses_tools)
     {
       g_autoptr(GPtrArray) specs = confab_toolbox_dup_specs (self->toolbox);
 
       for (guint i = 0; i < specs->len; i++)
         confab_chat_request_add_tool (request, g_ptr_array_index (specs, i));
     }
+  if (self->server_cannot_stream_tools && confab_chat_request_get_tools (request)->len > 0)
+    confab_chat_request_set_stream (request, FALSE);
 
   start_step (task);
 }

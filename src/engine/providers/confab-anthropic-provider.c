@@ -499,7 +499,7 @@ confab_anthropic_provider_build_chat_message (ConfabProvider     *provider,
   json_builder_set_member_name (builder, "max_tokens");
   json_builder_add_int_value (builder, max_tokens > 0 ? max_tokens : DEFAULT_MAX_TOKENS);
   json_builder_set_member_name (builder, "stream");
-  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_add_boolean_value (builder, confab_chat_request_get_stream (request));
 
   if (system->len > 0)
     {

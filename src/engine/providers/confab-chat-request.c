@@ -22,6 +22,7 @@ struct _ConfabChatRequest
   double     temperature;
   guint      max_tokens;
   guint      has_temperature : 1;
+  guint      no_stream : 1;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabChatRequest, confab_chat_request, G_TYPE_OBJECT)
@@ -126,6 +127,40 @@ confab_chat_request_add_tool (ConfabChatRequest *self,
   g_return_if_fail (CONFAB_IS_CHAT_REQUEST (self));
   g_return_if_fail (CONFAB_IS_TOOL_SPEC (tool));
   g_ptr_array_add (self->tools, g_object_ref (tool));
+}
+
+/**
+ * confab_chat_request_clear_tools:
+ *
+ * Offers no tools any more: for a server that refuses them.
+ */
+void
+confab_chat_request_clear_tools (ConfabChatRequest *self)
+{
+  g_return_if_fail (CONFAB_IS_CHAT_REQUEST (self));
+  g_ptr_array_set_size (self->tools, 0);
+}
+
+/**
+ * confab_chat_request_get_stream:
+ *
+ * Returns: whether the reply is asked for as a stream (the default); a
+ *   server that cannot stream tool calls (older llama.cpp) is asked for
+ *   the whole reply at once.
+ */
+gboolean
+confab_chat_request_get_stream (ConfabChatRequest *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CHAT_REQUEST (self), TRUE);
+  return !self->no_stream;
+}
+
+void
+confab_chat_request_set_stream (ConfabChatRequest *self,
+                                gboolean           stream)
+{
+  g_return_if_fail (CONFAB_IS_CHAT_REQUEST (self));
+  self->no_stream = !stream;
 }
 
 /**

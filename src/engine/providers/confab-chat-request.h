@@ -25,6 +25,10 @@ void               confab_chat_request_add_message     (ConfabChatRequest *self,
 GPtrArray         *confab_chat_request_get_tools       (ConfabChatRequest *self);
 void               confab_chat_request_add_tool        (ConfabChatRequest *self,
                                                         ConfabToolSpec    *tool);
+void               confab_chat_request_clear_tools     (ConfabChatRequest *self);
+gboolean           confab_chat_request_get_stream      (ConfabChatRequest *self);
+void               confab_chat_request_set_stream      (ConfabChatRequest *self,
+                                                        gboolean           stream);
 gboolean           confab_chat_request_get_temperature (ConfabChatRequest *self,
                                                         double            *temperature);
 void               confab_chat_request_set_temperature (ConfabChatRequest *self,

@@ -221,7 +221,7 @@ confab_ollama_provider_build_chat_message (ConfabProvider     *provider,
   json_builder_set_member_name (builder, "model");
   json_builder_add_string_value (builder, confab_chat_request_get_model (request));
   json_builder_set_member_name (builder, "stream");
-  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_add_boolean_value (builder, confab_chat_request_get_stream (request));
 
   json_builder_set_member_name (builder, "messages");
   json_builder_begin_array (builder);

@@ -309,12 +309,15 @@ confab_openai_provider_build_chat_message (ConfabProvider     *provider,
   json_builder_set_member_name (builder, "model");
   json_builder_add_string_value (builder, confab_chat_request_get_model (request));
   json_builder_set_member_name (builder, "stream");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_set_member_name (builder, "stream_options");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "include_usage");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_end_object (builder);
+  json_builder_add_boolean_value (builder, confab_chat_request_get_stream (request));
+  if (confab_chat_request_get_stream (request))
+    {
+      json_builder_set_member_name (builder, "stream_options");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "include_usage");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_end_object (builder);
+    }
 
   json_builder_set_member_name (builder, "messages");
   json_builder_begin_array (builder);
@@ -343,8 +346,8 @@ confab_openai_provider_build_chat_message (ConfabProvider     *provider,
   if (message == NULL)
     return NULL;
 
-  soup_message_headers_replace (soup_message_get_request_headers (message),
-                                "Accept", "text/event-stream");
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
+                                confab_chat_request_get_stream (request) ? "text/event-stream" : "application/json");
   _confab_provider_add_bearer (provider, message);
 
   return message;
