@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "confab-application.h"
+#include "confab-mcp-page.h"
 #include "confab-preferences-window.h"
 #include "confab-tools-page.h"
 
@@ -16,6 +17,8 @@
  * expander row each, editable in place (saved on apply), with a test of
  * the connection and removal; a form below adds one. "Chat" holds the
  * defaults for new conversations and how messages look, all GSettings.
+ * In the app, two more follow: "Tools" (confab-tools-page.c) and "MCP
+ * Servers" (confab-mcp-page.c).
  *
  * Every store, keyring and network call is asynchronous and uses
  * self->cancellable, cancelled in dispose. A call holds a reference on
@@ -1581,15 +1584,23 @@ confab_preferences_window_constructed (GObject *object)
 
   load_providers (self);
 
-  /* The tools of the application it belongs to. */
+  /* The tools and MCP servers of the application it belongs to. */
   {
     GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
     GtkApplication *app = parent != NULL ? gtk_window_get_application (parent) : NULL;
 
     if (CONFAB_IS_APPLICATION (app))
-      adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
-                                  ADW_PREFERENCES_PAGE (confab_tools_page_new (confab_application_get_toolbox (CONFAB_APPLICATION (app)),
-                                                                               self->settings)));
+      {
+        ConfabApplication *confab = CONFAB_APPLICATION (app);
+
+        adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                                    ADW_PREFERENCES_PAGE (confab_tools_page_new (confab_application_get_toolbox (confab),
+                                                                                 self->settings)));
+        if (confab_application_get_mcp_manager (confab) != NULL)
+          adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                                      ADW_PREFERENCES_PAGE (confab_mcp_page_new (confab_application_get_mcp_manager (confab),
+                                                                                 confab_application_get_mcp_error (confab))));
+      }
   }
 }
 

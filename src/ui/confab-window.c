@@ -907,7 +907,7 @@ agent_approval_requested_cb (ConfabAgent    *agent,
   g_signal_connect_object (approval, "resolved", G_CALLBACK (approval_resolved_cb), self, 0);
   refresh_message_item (self, confab_approval_get_message (approval));
 
-  if (!gtk_window_is_active (GTK_WINDOW (self)))
+  if (!gtk_window_is_active (GTK_WINDOW (self)) && setting_enabled (self, "notify-when-done", TRUE))
     {
       g_autoptr(GNotification) notification = g_notification_new (_("A tool is waiting for your approval"));
       g_autofree char *id = g_strdup_printf ("approval-%" G_GINT64_FORMAT, turn->conversation_id);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "confab-application.h"
+#include "confab-mcp-page.h"
 #include "confab-message-row.h"
 #include "confab-test-server.h"
 #include "confab-window.h"
@@ -26,6 +27,8 @@ typedef struct
   ConfabTestServer  *server;
   ConfabApplication *app;
   ConfabWindow      *window;
+  /* Holds the app's mcp.json, for the tests that give it one */
+  char              *mcp_dir;
 } Fixture;
 
 static gboolean
@@ -665,6 +668,63 @@ test_preferences (Fixture       *fixture,
   gtk_window_destroy (prefs);
 }
 
+/* An mcp.json that cannot be read, named by CONFAB_MCP_CONFIG while the
+ * app starts (it reads the variable then). */
+static void
+mcp_unreadable_setup (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  fixture->mcp_dir = g_dir_make_tmp ("confab-test-window-mcp-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (fixture->mcp_dir, "mcp.json", NULL);
+  g_file_set_contents (path, "{\"mcpServers\": [", -1, &error);
+  g_assert_no_error (error);
+
+  g_setenv ("CONFAB_MCP_CONFIG", path, TRUE);
+  fixture_setup (fixture, NULL);
+  g_unsetenv ("CONFAB_MCP_CONFIG");
+}
+
+static void
+mcp_unreadable_teardown (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->mcp_dir, "mcp.json", NULL);
+
+  fixture_teardown (fixture, data);
+  g_remove (path);
+  g_rmdir (fixture->mcp_dir);
+  g_free (fixture->mcp_dir);
+}
+
+/* Preferences has the MCP Servers page, which says why the app could not
+ * read mcp.json at start-up. */
+static void
+test_preferences_mcp_unreadable (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  AdwPreferencesWindow *prefs;
+  GtkWidget *page;
+  GtkWidget *error_label;
+
+  WAIT_FOR (confab_application_get_mcp_error (fixture->app) != NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  prefs = ADW_PREFERENCES_WINDOW (find_preferences (fixture));
+  g_assert_nonnull (prefs);
+
+  adw_preferences_window_set_visible_page_name (prefs, "mcp");
+  page = GTK_WIDGET (adw_preferences_window_get_visible_page (prefs));
+  g_assert_true (CONFAB_IS_MCP_PAGE (page));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (page, CONFAB_TYPE_MCP_PAGE,
+                                                                                    "error_group"))));
+  error_label = GTK_WIDGET (gtk_widget_get_template_child (page, CONFAB_TYPE_MCP_PAGE, "error_label"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "mcp.json is not valid JSON"));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+}
+
 static void
 count_cb (guint *counter)
 {
@@ -860,6 +920,13 @@ main (int   argc,
       return 0;
     }
 
+  /* Windows of other tests on the same display take the focus at times,
+   * and there is no notification service here: notifications are off. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new ("io.github.confab.Confab");
+    g_settings_set_boolean (settings, "notify-when-done", FALSE);
+  }
+
   g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
               test_tool_approval_card, fixture_teardown);
   g_test_add ("/window/opens-with-composer-focused", Fixture, NULL, fixture_setup,
@@ -888,6 +955,8 @@ main (int   argc,
               test_long_conversation, fixture_teardown);
   g_test_add ("/window/preferences", Fixture, NULL, fixture_setup,
               test_preferences, fixture_teardown);
+  g_test_add ("/window/preferences-mcp-unreadable", Fixture, NULL, mcp_unreadable_setup,
+              test_preferences_mcp_unreadable, mcp_unreadable_teardown);
   g_test_add ("/window/default-model", Fixture, NULL, fixture_setup,
               test_default_model, fixture_teardown);
   g_test_add ("/window/first-run-finds-server", Fixture, "Test=openai=@URL@/v1", fixture_setup,
