@@ -213,6 +213,12 @@ mcp_started_cb (GObject      *object,
 }
 
 static void
+mcp_servers_changed_cb (ConfabApplication *self)
+{
+  g_clear_error (&self->mcp_error);
+}
+
+static void
 mcp_loaded_cb (GObject      *object,
                GAsyncResult *result,
                gpointer      user_data)
@@ -301,6 +307,9 @@ confab_application_startup (GApplication *app)
   /* MCP servers from the user's mcp.json, read on a worker thread. */
   self->mcp = confab_mcp_manager_new (NULL);
   confab_mcp_manager_set_toolbox (self->mcp, self->toolbox);
+  /* A configuration read since (Preferences' Read Again) replaces the
+   * start-up error. */
+  g_signal_connect_swapped (self->mcp, "servers-changed", G_CALLBACK (mcp_servers_changed_cb), self);
   confab_mcp_manager_load_async (self->mcp, NULL, mcp_loaded_cb, g_object_ref (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
