@@ -74,6 +74,7 @@ static char *opt_tools = NULL;
 static gboolean opt_yes = FALSE;
 static char **opt_allow_dirs = NULL;
 static int opt_max_steps = CONFAB_DEFAULT_MAX_STEPS;
+static gboolean opt_allow_private_network = FALSE;
 
 /* Descriptions and argument names are translated by GOption, which is
  * given the translation domain. */
@@ -110,6 +111,8 @@ static const GOptionEntry entries[] = {
     N_("Run every tool the model asks for without asking"), NULL },
   { "allow-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_allow_dirs,
     N_("Let the file tools read this folder (repeatable; the first is where commands run)"), N_("PATH") },
+  { "allow-private-network", 0, 0, G_OPTION_ARG_NONE, &opt_allow_private_network,
+    N_("Let fetch_url reach this computer and private networks"), NULL },
   { "max-steps", 0, 0, G_OPTION_ARG_INT, &opt_max_steps,
     N_("Stop after this many requests to the model in one turn (default: 25)"), N_("N") },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
@@ -1039,6 +1042,7 @@ run_chat (Cli        *cli,
   request = build_request (cli, model, system, saved.history, prompt);
   agent = confab_agent_new (cli->provider, cli->toolbox);
   confab_agent_set_max_steps (agent, opt_max_steps);
+  confab_tool_context_set_allow_private_network (confab_agent_get_context (agent), opt_allow_private_network);
   for (guint i = 0; opt_allow_dirs != NULL && opt_allow_dirs[i] != NULL; i++)
     if (!confab_tool_context_add_allowed_dir (confab_agent_get_context (agent), opt_allow_dirs[i], &error))
       return usage_error (error->message);

@@ -63,6 +63,7 @@ struct _ConfabWindow
   GHashTable           *agents;
   /* Folders granted in a new chat, before it is a conversation. */
   ConfabToolContext    *draft_context;
+  GSimpleAction        *private_network_action;
   GCancellable         *search_cancellable;
   GCancellable         *load_cancellable;
   gint64                conversation_id;
@@ -396,6 +397,8 @@ show_older (ConfabWindow *self,
   g_ptr_array_remove_range (self->older, self->older->len - n, n);
 }
 
+static void sync_private_network (ConfabWindow *self);
+
 static void
 open_conversation (ConfabWindow       *self,
                    ConfabConversation *conversation)
@@ -405,6 +408,7 @@ open_conversation (ConfabWindow       *self,
 
   self->conversation_id = conversation != NULL ? confab_conversation_get_id (conversation) : 0;
   g_clear_object (&self->editing);
+  sync_private_network (self);
   g_clear_pointer (&self->older, g_ptr_array_unref);
   g_list_store_remove_all (self->messages);
   update_send_state (self);
@@ -1382,6 +1386,7 @@ new_chat_action (GtkWidget  *widget,
 
   g_clear_object (&self->draft_context);
   gtk_single_selection_set_selected (self->conversation_selection, GTK_INVALID_LIST_POSITION);
+  sync_private_network (self);
   open_conversation (self, NULL);
   adw_leaflet_set_visible_child (self->leaflet, self->content);
   gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
@@ -2036,8 +2041,66 @@ confab_window_finalize (GObject *object)
   g_clear_pointer (&self->turns, g_hash_table_unref);
   g_clear_pointer (&self->agents, g_hash_table_unref);
   g_clear_object (&self->draft_context);
+  g_clear_object (&self->private_network_action);
 
   G_OBJECT_CLASS (confab_window_parent_class)->finalize (object);
+}
+
+/* What the user granted to the tools of the conversation shown (a new
+ * chat's until it is one); NULL, with a toast, without any model. */
+static ConfabToolContext *
+current_context (ConfabWindow *self)
+{
+  ModelChoice *choice;
+  ConfabAgent *agent;
+
+  if (self->conversation_id == 0)
+    {
+      if (self->draft_context == NULL)
+        self->draft_context = confab_tool_context_new ();
+      return self->draft_context;
+    }
+
+  agent = g_hash_table_lookup (self->agents, &self->conversation_id);
+  if (agent == NULL)
+    {
+      if ((choice = selected_choice (self)) == NULL)
+        {
+          toast (self, _("No model to send to: start a model server or add a provider"));
+          return NULL;
+        }
+      agent = agent_for (self, self->conversation_id, choice->provider);
+    }
+  return confab_agent_get_context (agent);
+}
+
+/* The check in the menu follows the conversation shown. */
+static void
+sync_private_network (ConfabWindow *self)
+{
+  ConfabAgent *agent = g_hash_table_lookup (self->agents, &self->conversation_id);
+  ConfabToolContext *context = self->conversation_id == 0 ? self->draft_context
+                               : agent != NULL ? confab_agent_get_context (agent) : NULL;
+
+  g_simple_action_set_state (self->private_network_action,
+                             g_variant_new_boolean (context != NULL &&
+                                                    confab_tool_context_get_allow_private_network (context)));
+}
+
+static void
+private_network_change_cb (GSimpleAction *action,
+                           GVariant      *value,
+                           ConfabWindow  *self)
+{
+  ConfabToolContext *context = current_context (self);
+  gboolean allow = g_variant_get_boolean (value);
+
+  if (context == NULL)
+    return;
+  confab_tool_context_set_allow_private_network (context, allow);
+  g_simple_action_set_state (action, value);
+  toast (self, allow ? _("Tools may reach this computer and the local network in this conversation")
+                     : _("Tools reach only public addresses in this conversation"));
 }
 
 static void
@@ -2056,26 +2119,8 @@ grant_response_cb (GtkNativeDialog *chooser,
   if (file == NULL || (path = g_file_get_path (file)) == NULL)
     return;
 
-  if (self->conversation_id == 0)
-    {
-      if (self->draft_context == NULL)
-        self->draft_context = confab_tool_context_new ();
-      context = self->draft_context;
-    }
-  else
-    {
-      ModelChoice *choice = selected_choice (self);
-      ConfabAgent *agent = g_hash_table_lookup (self->agents, &self->conversation_id);
-
-      if (agent == NULL && choice == NULL)
-        {
-          toast (self, _("No model to send to: start a model server or add a provider"));
-          return;
-        }
-      if (agent == NULL)
-        agent = agent_for (self, self->conversation_id, choice->provider);
-      context = confab_agent_get_context (agent);
-    }
+  if ((context = current_context (self)) == NULL)
+    return;
 
   if (!confab_tool_context_add_allowed_dir (context, path, &error))
     toast (self, error->message);
@@ -2175,6 +2220,15 @@ confab_window_init (ConfabWindow *self)
   self->choice_names = gtk_string_list_new (NULL);
   self->turns = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, turn_free);
   self->agents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  {
+    g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+
+    self->private_network_action = g_simple_action_new_stateful ("allow-private-network", NULL,
+                                                                 g_variant_new_boolean (FALSE));
+    g_signal_connect (self->private_network_action, "change-state", G_CALLBACK (private_network_change_cb), self);
+    g_action_map_add_action (G_ACTION_MAP (group), G_ACTION (self->private_network_action));
+    gtk_widget_insert_action_group (GTK_WIDGET (self), "conversation", G_ACTION_GROUP (group));
+  }
   self->stick_to_bottom = TRUE;
 
   self->conversation_selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->conversations)));
