@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench/run-ui-bench.sh: the window with a 5,000-message chat and a
-# 5,000 tokens/s stream (bench/ui-bench.c), under Xvfb, with the cairo
-# renderer and with GTK's default (GL) renderer. Prints a Markdown report.
+# 5,000 tokens/s stream, a 1 MB paste into the composer, and start-up
+# with 1,000 stored conversations (bench/ui-bench.c), under Xvfb, with the
+# cairo renderer and with GTK's default (GL) renderer. Prints a Markdown
+# report.
 #
 # Settings (environment): BENCH_BUILD_DIR (default _build-release),
 # BENCH_MESSAGES (5000), BENCH_OPENS (3), BENCH_TOKENS (20000),
@@ -28,17 +30,28 @@ trap 'rm -rf "$out"' EXIT
 
 for r in $renderers; do
   if [ "$r" = default ]; then
-    env -u GSK_RENDERER xvfb-run -a -s '-screen 0 1280x800x24' "$build/bench/ui-bench" >"$out/$r.txt" 2>"$out/$r.err" ||
-      { echo "ui-bench failed with renderer $r:"; cat "$out/$r.err"; exit 1; }
+    renderer="env -u GSK_RENDERER"
   else
-    GSK_RENDERER=$r xvfb-run -a -s '-screen 0 1280x800x24' "$build/bench/ui-bench" >"$out/$r.txt" 2>"$out/$r.err" ||
-      { echo "ui-bench failed with renderer $r:"; cat "$out/$r.err"; exit 1; }
+    renderer="env GSK_RENDERER=$r"
   fi
+  $renderer xvfb-run -a -s '-screen 0 1280x800x24' "$build/bench/ui-bench" >"$out/$r.txt" 2>"$out/$r.err" ||
+    { echo "ui-bench failed with renderer $r:"; cat "$out/$r.err"; exit 1; }
+  # Start-up: the first run fills the database, then 3 fresh processes.
+  rm -rf "$out/startup"
+  mkdir "$out/startup"
+  for i in 0 1 2 3; do
+    $renderer xvfb-run -a -s '-screen 0 1280x800x24' "$build/bench/ui-bench" startup "$out/startup" >>"$out/$r.txt" 2>"$out/$r.err" ||
+      { echo "ui-bench startup failed with renderer $r:"; cat "$out/$r.err"; exit 1; }
+  done
 done
 
-# v FILE KEY: the value of KEY in FILE's RESULT lines.
+# v FILE KEY: the value of KEY in FILE's RESULT lines (the last one).
 v() {
   tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | tail -n 1
+}
+# vs FILE KEY: all its values, "/"-separated.
+vs() {
+  tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | paste -sd/ -
 }
 
 echo "Command: \`bench/run-ui-bench.sh\` (BENCH_MESSAGES=${BENCH_MESSAGES:-5000}, BENCH_TOKENS=${BENCH_TOKENS:-20000}, BENCH_TOKENS_PER_EVENT=${BENCH_TOKENS_PER_EVENT:-6}, BENCH_DELAY_MS=${BENCH_DELAY_MS:-1})"
@@ -58,6 +71,11 @@ echo
 row() { # LABEL TARGET KEY
   printf '| %s | %s |' "$1" "$2"
   for r in $renderers; do printf ' %s |' "$(v "$out/$r.txt" "$3")"; done
+  echo
+}
+rows() { # LABEL TARGET KEY: every value of KEY
+  printf '| %s | %s |' "$1" "$2"
+  for r in $renderers; do printf ' %s |' "$(vs "$out/$r.txt" "$3")"; done
   echo
 }
 row "GSK renderer in use" "" renderer
@@ -82,13 +100,26 @@ row "stream: frames painted" "" stream_frames
 row "stream: frame gap median, ms" "" stream_frame_gap_median
 row "stream: frame gap p99, ms" "" stream_frame_gap_p99
 row "stream: frame gap max, ms" "" stream_frame_gap_max
+row "stream: frame work (update + layout) median, ms" "" stream_layout_median
+row "stream: frame work (update + layout) max, ms" "" stream_layout_max
+row "stream: paint median, ms" "" stream_paint_median
+row "stream: paint max, ms" "" stream_paint_max
 row "stream: main-loop gap median, ms" "" stream_loop_gap_median
 row "stream: main-loop gap p99, ms" "" stream_loop_gap_p99
 row "**stream: main-loop gap max, ms**" "<= 16" stream_loop_gap_max
 row "2 s after the stream: main-loop wake-ups" "~1800" after_stream_loop_ticks
 row "2 s after the stream: main-loop gap max, ms" "<= 16" after_stream_loop_gap_max
 row "idle control: main-loop gap max, ms" "" idle_loop_gap_max
-row "peak RSS at the end, MB" "< 200" stream_hwm_mb
+row "peak RSS after the stream, MB" "< 200" stream_hwm_mb
+row "paste 1 MB in 80-character lines: text in, ms" "" paste_lines_in_ms
+row "**paste 1 MB in lines: next frame, ms**" "instant" paste_lines_frame_ms
+row "paste 1 MB in lines: main-loop gap max, ms" "" paste_lines_loop_gap_max
+row "paste 1 MB as one line: text in, ms" "" paste_one_line_in_ms
+row "**paste 1 MB as one line: next frame, ms**" "instant" paste_one_line_frame_ms
+row "paste 1 MB as one line: main-loop gap max, ms" "" paste_one_line_loop_gap_max
+row "start-up: fill 1,000 conversations, ms" "" startup_populate_ms
+rows "**start-up with 1,000 conversations: main() to first frame with the list, ms** (3 runs)" "< 300" startup_first_frame_ms
+rows "start-up: activate to that frame, ms" "" startup_from_activate_ms
 echo
 echo "Raw RESULT lines:"
 for r in $renderers; do

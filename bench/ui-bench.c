@@ -16,6 +16,17 @@
  *    server, on its own thread, at about 5,000 tokens/s; the frame times
  *    and the longest main-loop stall (a 1 ms timeout) during the stream.
  *
+ * 3. paste: 1 MB of text (lines of 80 characters, then one 1 MB line)
+ *    pasted into the composer as Ctrl+V does (the clipboard, then
+ *    GtkTextView::paste-clipboard); the time until the text is in and a
+ *    frame is painted, and the longest main-loop stall.
+ *
+ * `ui-bench startup DIR` is the fourth measurement, a process of its own
+ * each time (bench/run-ui-bench.sh runs it): the first time it fills
+ * DIR/confab.db with 1,000 conversations and exits; after that it starts
+ * the app on it and reports the time from main() to the first frame that
+ * shows the conversation list.
+ *
  * It prints RESULT key=value lines, times in milliseconds.
  */
 
@@ -43,6 +54,11 @@ static GArray *tick_gaps;         /* gint64 µs between 1 ms timeouts */
 static gint64 last_tick;
 static gboolean recording;
 static guint n_paints;
+/* Per frame: update (tick callbacks) + layout, and paint, in µs. */
+static GArray *layout_times;
+static GArray *paint_work_times;
+static gint64 frame_began;
+static gint64 layout_done;
 
 /* Opening. */
 static guint open_target;
@@ -132,6 +148,41 @@ count_rows (GtkWidget *widget)
   for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
     n += count_rows (c);
   return n;
+}
+
+static void
+before_paint_cb (GdkFrameClock *clock,
+                 gpointer       user_data)
+{
+  frame_began = g_get_monotonic_time ();
+  layout_done = 0;
+}
+
+/* Connected after GTK's own handlers, so these run when the window's
+ * layout and paint are done. */
+static void
+layout_cb (GdkFrameClock *clock,
+           gpointer       user_data)
+{
+  layout_done = g_get_monotonic_time ();
+  if (recording && frame_began != 0)
+    {
+      gint64 d = layout_done - frame_began;
+
+      g_array_append_val (layout_times, d);
+    }
+}
+
+static void
+paint_cb (GdkFrameClock *clock,
+          gpointer       user_data)
+{
+  if (recording && layout_done != 0)
+    {
+      gint64 d = g_get_monotonic_time () - layout_done;
+
+      g_array_append_val (paint_work_times, d);
+    }
 }
 
 static void
@@ -227,6 +278,8 @@ start_recording (void)
   g_array_set_size (frame_times, 0);
   g_array_set_size (paint_times, 0);
   g_array_set_size (tick_gaps, 0);
+  g_array_set_size (layout_times, 0);
+  g_array_set_size (paint_work_times, 0);
   /* last_tick is kept: the first gap counts a stall that began just before. */
   recording = TRUE;
 }
@@ -249,6 +302,12 @@ print_recording (const char *prefix)
   stats (tick_gaps, &max, &p99, &median);
   printf ("RESULT %s_loop_gap_max=%.1f %s_loop_gap_p99=%.1f %s_loop_gap_median=%.1f %s_loop_ticks=%u\n",
           prefix, max, prefix, p99, prefix, median, prefix, tick_gaps->len);
+  stats (layout_times, &max, &p99, &median);
+  printf ("RESULT %s_layout_max=%.1f %s_layout_p99=%.1f %s_layout_median=%.1f\n",
+          prefix, max, prefix, p99, prefix, median);
+  stats (paint_work_times, &max, &p99, &median);
+  printf ("RESULT %s_paint_max=%.1f %s_paint_p99=%.1f %s_paint_median=%.1f\n",
+          prefix, max, prefix, p99, prefix, median);
 }
 
 /* The long conversation --------------------------------------------------- */
@@ -488,8 +547,6 @@ quit_loop_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* -------------------------------------------------------------------------- */
-
 static guint
 env_uint (const char *name,
           guint       fallback)
@@ -498,6 +555,123 @@ env_uint (const char *name,
 
   return value != NULL && *value != '\0' ? (guint) g_ascii_strtoull (value, NULL, 10) : fallback;
 }
+
+/* Start-up with many conversations ---------------------------------------- */
+
+static void
+populate_many_job (ConfabStore *store,
+                   GTask       *task,
+                   gpointer     data)
+{
+  guint n = GPOINTER_TO_UINT (data);
+  GError *error = NULL;
+
+  if (!_confab_store_exec (store, "BEGIN IMMEDIATE", &error))
+    goto fail;
+  for (guint c = 0; c < n; c++)
+    {
+      g_autoptr(ConfabConversation) conversation = confab_conversation_new (0);
+      g_autofree char *title = g_strdup_printf ("Conversation %u about buffers and frames", c);
+      gint64 id;
+
+      confab_conversation_set_title (conversation, title);
+      confab_conversation_set_model (conversation, "test-model");
+      if ((id = _confab_store_insert_conversation (store, conversation, &error)) == 0)
+        goto fail;
+      for (guint i = 0; i < 6; i++)
+        {
+          g_autofree char *text = make_reply (c * 6 + i);
+          g_autoptr(ConfabMessage) message = confab_message_new (i % 2 ? CONFAB_ROLE_ASSISTANT : CONFAB_ROLE_USER, text);
+
+          confab_message_set_state (message, CONFAB_MESSAGE_COMPLETE);
+          confab_message_set_created_at (message, 1700000000000 + c * 10 + i);
+          if (_confab_store_insert_message (store, id, message, &error) == 0)
+            goto fail;
+        }
+    }
+  if (!_confab_store_exec (store, "COMMIT", &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  _confab_store_exec (store, "ROLLBACK", NULL);
+  g_task_return_error (task, error);
+}
+
+static gint64 startup_painted;
+
+static void
+startup_paint_cb (GdkFrameClock *clock,
+                  gpointer       user_data)
+{
+  GtkListView *list = GTK_LIST_VIEW (child ("conversation_list"));
+
+  if (startup_painted == 0 && g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))) > 0)
+    startup_painted = g_get_monotonic_time ();
+}
+
+static int
+startup_main (const char *dir,
+              gint64      t_main)
+{
+  g_autofree char *db_path = g_build_filename (dir, "confab.db", NULL);
+  g_autoptr(GError) error = NULL;
+  gint64 t_activate;
+  GtkListView *list;
+
+  if (!g_file_test (db_path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(ConfabStore) store = NULL;
+      g_autoptr(GAsyncResult) result = NULL;
+      guint n = env_uint ("BENCH_CONVERSATIONS", 1000);
+      GTask *task;
+      gint64 t0 = g_get_monotonic_time ();
+
+      confab_store_new_async (db_path, NULL, result_cb, &result);
+      WAIT_FOR (result != NULL);
+      store = confab_store_new_finish (result, &error);
+      g_assert_no_error (error);
+      g_clear_object (&result);
+      task = g_task_new (store, NULL, result_cb, &result);
+      _confab_store_run (store, task, populate_many_job, GUINT_TO_POINTER (n), NULL);
+      g_object_unref (task);
+      WAIT_FOR (result != NULL);
+      g_assert_true (g_task_propagate_boolean (G_TASK (result), &error));
+      g_assert_no_error (error);
+      printf ("RESULT startup_populate_ms=%.0f conversations=%u\n", (g_get_monotonic_time () - t0) / 1000.0, n);
+      return 0;
+    }
+
+  app = confab_application_new ();
+  {
+    g_autofree char *id = g_strdup_printf ("io.github.confab.Confab.UiBench.S%d", (int)getpid ());
+
+    g_application_set_application_id (G_APPLICATION (app), id);
+  }
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  confab_application_set_store_path (app, db_path);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  t_activate = g_get_monotonic_time ();
+  g_application_activate (G_APPLICATION (app));
+  window = CONFAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  WAIT_FOR (gtk_widget_get_realized (GTK_WIDGET (window)));
+  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
+                    G_CALLBACK (startup_paint_cb), NULL);
+  WAIT_FOR (startup_painted != 0);
+  list = GTK_LIST_VIEW (child ("conversation_list"));
+  printf ("RESULT startup_first_frame_ms=%.1f startup_from_activate_ms=%.1f startup_listed=%u\n",
+          (startup_painted - t_main) / 1000.0, (startup_painted - t_activate) / 1000.0,
+          g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))));
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&app);
+  return 0;
+}
+
+/* -------------------------------------------------------------------------- */
 
 int
 main (int   argc,
@@ -516,12 +690,15 @@ main (int   argc,
   GdkFrameClock *clock;
   GtkScrolledWindow *scroller;
   GtkAdjustment *vadj;
+  gint64 t_main = g_get_monotonic_time ();
 
   if (!gtk_init_check ())
     {
       fprintf (stderr, "ui-bench: no display (run it under xvfb-run)\n");
       return 2;
     }
+  if (argc == 3 && g_str_equal (argv[1], "startup"))
+    return startup_main (argv[2], t_main);
 
   st.n_tokens = env_uint ("BENCH_TOKENS", 20000);
   st.tokens_per_event = MAX (1, env_uint ("BENCH_TOKENS_PER_EVENT", 6));
@@ -573,6 +750,8 @@ main (int   argc,
   frame_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   paint_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   tick_gaps = g_array_new (FALSE, FALSE, sizeof (gint64));
+  layout_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  paint_work_times = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   app = confab_application_new ();
   {
@@ -594,6 +773,9 @@ main (int   argc,
   WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)));
 
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), NULL);
+  g_signal_connect (clock, "layout", G_CALLBACK (layout_cb), NULL);
+  g_signal_connect (clock, "paint", G_CALLBACK (paint_cb), NULL);
   g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
   g_timeout_add (1, tick_cb, NULL);
   wait_paints (3);
@@ -725,6 +907,55 @@ main (int   argc,
       g_main_context_iteration (NULL, TRUE);
   }
   print_recording ("idle");
+
+  /* 3. Pasting 1 MB into the composer, as Ctrl+V does: in lines of 80
+   * characters, then as one line. */
+  {
+    GtkTextView *composer = GTK_TEXT_VIEW (child ("composer_view"));
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (composer);
+    GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (composer));
+    static const char * const kinds[] = { "lines", "one_line" };
+
+    for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+      {
+        g_autoptr(GString) text = g_string_sized_new (1 << 20);
+        guint32 seed = 7;
+        gint64 t0, t_in, t_painted;
+        guint paints;
+        int n_chars;
+
+        while (text->len < (1 << 20))
+          {
+            gsize line_start = text->len;
+
+            while (text->len - line_start < 80)
+              append_sentence (text, &seed, 6);
+            g_string_truncate (text, line_start + 79);
+            g_string_append_c (text, k == 0 ? '\n' : ' ');
+          }
+        g_string_truncate (text, 1 << 20);
+        n_chars = (int) g_utf8_strlen (text->str, -1);
+
+        gtk_text_buffer_set_text (buffer, "", 0);
+        gtk_widget_grab_focus (GTK_WIDGET (composer));
+        gdk_clipboard_set_text (clipboard, text->str);
+        wait_paints (3);
+
+        start_recording ();
+        t0 = g_get_monotonic_time ();
+        g_signal_emit_by_name (composer, "paste-clipboard");
+        WAIT_FOR (gtk_text_buffer_get_char_count (buffer) == n_chars);
+        t_in = g_get_monotonic_time ();
+        paints = n_paints;
+        WAIT_FOR (n_paints > paints);
+        t_painted = g_get_monotonic_time ();
+        wait_paints (10);
+        printf ("RESULT paste_%s_bytes=%u paste_%s_in_ms=%.1f paste_%s_frame_ms=%.1f\n",
+                kinds[k], (guint) text->len, kinds[k], (t_in - t0) / 1000.0, kinds[k], (t_painted - t0) / 1000.0);
+        print_recording (k == 0 ? "paste_lines" : "paste_one_line");
+      }
+    gtk_text_buffer_set_text (buffer, "", 0);
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))

@@ -103,6 +103,21 @@ void       _confab_md_node_describe    (const ConfabMdNode *node,
 /* The same for an array of nodes; returns a new string. */
 char      *_confab_md_describe_blocks  (GPtrArray          *blocks);
 
+/* Where a long paragraph's Pango markup may be cut into pieces shown one
+ * under another, so that a growing paragraph re-lays out only its last
+ * piece. Scans @markup (@len bytes, NUL-free) and returns the byte offsets
+ * where the pieces after the first start, in order; each piece ends one
+ * byte before the next starts, on a separator that is dropped: a newline
+ * (shown the same either way), or, in a line longer than 4 × @target, the
+ * space after a sentence (any space after 8 × @target). A cut is made at
+ * the first such place once a piece has @target bytes, never inside a tag
+ * or an entity, so cuts stay where they are while the text grows. Returns
+ * an empty array for short markup. Free with g_array_unref().
+ */
+GArray    *_confab_md_split_markup     (const char         *markup,
+                                        gsize               len,
+                                        gsize               target);
+
 /* Keeps @text valid UTF-8 from byte @from on: invalid sequences and NUL
  * bytes become U+FFFD, in place. An incomplete sequence at the very end is
  * left alone (the next append may complete it). Returns the length of the

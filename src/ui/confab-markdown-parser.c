@@ -1418,7 +1418,10 @@ scan_line (ConfabMdSplitter *self,
       return;
     }
 
-  if (was_blank && indent == 0)
+  /* After a blank line, a line indented less than indented code starts a
+   * new block: nothing above can take it (models often begin every line
+   * with a space). */
+  if (was_blank && indent <= 3)
     self->boundary = line_start;
 
   if (indent <= 3 && *first == '>')
@@ -1513,4 +1516,73 @@ _confab_md_fence_is_open (const char *text,
   _confab_md_splitter_init (&splitter);
   _confab_md_splitter_feed (&splitter, text, len);
   return _confab_md_splitter_in_fence (&splitter);
+}
+
+/* Long paragraphs */
+
+GArray *
+_confab_md_split_markup (const char *markup,
+                         gsize       len,
+                         gsize       target)
+{
+  GArray *cuts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  gsize start = 0;
+  int depth = 0;
+
+  g_return_val_if_fail (markup != NULL || len == 0, cuts);
+  g_return_val_if_fail (target > 0, cuts);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = markup[i];
+      gsize size = i - start;
+      gboolean cut = FALSE;
+
+      if (c == '<')
+        {
+          const char *end = memchr (markup + i, '>', len - i);
+
+          if (end == NULL)
+            break;
+          if (i + 1 < len && markup[i + 1] == '/')
+            depth = MAX (depth - 1, 0);
+          else if (end[-1] != '/')
+            depth++;
+          i = (gsize)(end - markup);
+          continue;
+        }
+      if (c == '&')
+        {
+          const char *end = memchr (markup + i, ';', len - i);
+
+          if (end == NULL)
+            break;
+          i = (gsize)(end - markup);
+          continue;
+        }
+      if (depth > 0 || size < target)
+        continue;
+
+      /* The separator at i is dropped, so pieces never start or end with
+       * it: a newline is a line break either way; a space at a cut
+       * becomes one. */
+      if (c == '\n')
+        cut = TRUE;
+      else if (c == ' ' && size >= 8 * target)
+        cut = TRUE;
+      else if (c == ' ' && size >= 4 * target && i > 0 &&
+               (markup[i - 1] == '.' || markup[i - 1] == '!' || markup[i - 1] == '?' ||
+                markup[i - 1] == ':' || markup[i - 1] == ';'))
+        cut = TRUE;
+
+      if (cut && i + 1 < len)
+        {
+          gsize next = i + 1;
+
+          g_array_append_val (cuts, next);
+          start = next;
+        }
+    }
+
+  return cuts;
 }

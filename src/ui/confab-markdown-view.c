@@ -33,7 +33,12 @@
  * is rebuilt. Blocks before the boundary are then frozen.
  *
  * So the work per frame is proportional to the last block plus what
- * arrived, never to the whole reply.
+ * arrived, never to the whole reply. Two things keep even that small:
+ * a paragraph longer than PIECE_BYTES is a column of labels, one per
+ * piece, so a growing paragraph re-lays out its last piece only (Pango
+ * shapes a label's whole text again whenever it changes, several times
+ * per measure); and a frame renders at most RENDER_BUDGET new bytes,
+ * leaving the rest of a burst to the next frames.
  */
 struct _ConfabMarkdownView
 {
@@ -55,6 +60,18 @@ G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
 
 #define BLOCK_SPACING 12
 #define TIGHT_SPACING 4
+
+/* Markup bytes from which a paragraph is cut into pieces (at a line break;
+ * see _confab_md_split_markup()). */
+#define PIECE_BYTES 500
+/* New source bytes one frame renders while text streams in: 60 frames of
+ * it is far more than any model writes per second. */
+#define RENDER_BUDGET 4096
+/* The narrowest a text label asks to be, in characters. Without it GTK
+ * measures a wrapping label's minimum width by laying it out one
+ * character per line, which costs more than everything else a frame
+ * does. */
+#define MIN_WIDTH_CHARS 20
 
 /* Helpers */
 
@@ -221,6 +238,93 @@ text_label_new (GtkAccessibleRole role)
 
   g_signal_connect (label, "activate-link", G_CALLBACK (activate_link_cb), NULL);
   return label;
+}
+
+/* A label for running text (not a table cell, which may be narrow). */
+static GtkWidget *
+prose_label_new (GtkAccessibleRole role,
+                 const char       *markup)
+{
+  GtkWidget *label = text_label_new (role);
+
+  /* Running text always sits in a column as tall as it: aligning it to
+   * the top would only cost GTK another measure. */
+  gtk_widget_set_valign (label, GTK_ALIGN_FILL);
+  gtk_label_set_width_chars (GTK_LABEL (label), MIN_WIDTH_CHARS);
+  gtk_label_set_markup (GTK_LABEL (label), markup != NULL ? markup : "");
+  return label;
+}
+
+/* Makes the labels in @box show the pieces of @markup, touching only
+ * those that differ from the pieces of @old_markup (NULL: none yet). */
+static void
+sync_pieces (GtkWidget  *box,
+             const char *old_markup,
+             const char *markup)
+{
+  gsize old_len = old_markup != NULL ? strlen (old_markup) : 0;
+  gsize len = strlen (markup);
+  g_autoptr(GArray) old_cuts = _confab_md_split_markup (old_markup != NULL ? old_markup : "", old_len, PIECE_BYTES);
+  g_autoptr(GArray) cuts = _confab_md_split_markup (markup, len, PIECE_BYTES);
+  GtkWidget *child = gtk_widget_get_first_child (box);
+
+  for (guint i = 0; i <= cuts->len; i++)
+    {
+      gsize start = i == 0 ? 0 : g_array_index (cuts, gsize, i - 1);
+      gsize end = i < cuts->len ? g_array_index (cuts, gsize, i) - 1 : len;
+      g_autofree char *piece = g_strndup (markup + start, end - start);
+
+      if (child == NULL)
+        {
+          gtk_box_append (GTK_BOX (box), prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL, piece));
+          continue;
+        }
+
+      /* Unchanged pieces (all but the last, while the paragraph grows)
+       * keep their layout. */
+      if (old_markup == NULL || i > old_cuts->len ||
+          (i == 0 ? 0 : g_array_index (old_cuts, gsize, i - 1)) != start ||
+          (i < old_cuts->len ? g_array_index (old_cuts, gsize, i) - 1 : old_len) != end ||
+          memcmp (old_markup + start, piece, end - start) != 0)
+        gtk_label_set_markup (GTK_LABEL (child), piece);
+      child = gtk_widget_get_next_sibling (child);
+    }
+
+  while (child != NULL)
+    {
+      GtkWidget *next = gtk_widget_get_next_sibling (child);
+
+      gtk_box_remove (GTK_BOX (box), child);
+      child = next;
+    }
+}
+
+static gboolean
+needs_pieces (const char *markup)
+{
+  g_autoptr(GArray) cuts = NULL;
+
+  if (markup == NULL || strlen (markup) <= PIECE_BYTES)
+    return FALSE;
+  cuts = _confab_md_split_markup (markup, strlen (markup), PIECE_BYTES);
+  return cuts->len > 0;
+}
+
+/* A paragraph: one label, or once it is long, a column of labels, one per
+ * piece. */
+static GtkWidget *
+paragraph_new (ConfabMdNode *node)
+{
+  GtkWidget *box;
+
+  if (!needs_pieces (node->text))
+    return prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL, node->text);
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (box, "paragraph");
+  sync_pieces (box, NULL, node->text);
+  node->container = box;
+  return box;
 }
 
 static void
@@ -430,16 +534,14 @@ build_node (ConfabMdNode *node)
   switch (node->kind)
     {
     case CONFAB_MD_PARAGRAPH:
-      widget = text_label_new (GTK_ACCESSIBLE_ROLE_LABEL);
-      gtk_label_set_markup (GTK_LABEL (widget), node->text != NULL ? node->text : "");
+      widget = paragraph_new (node);
       break;
 
     case CONFAB_MD_HEADING:
       {
         static const char *const classes[] = { "title-1", "title-2", "title-3", "title-4", "heading", "heading" };
 
-        widget = text_label_new (GTK_ACCESSIBLE_ROLE_HEADING);
-        gtk_label_set_markup (GTK_LABEL (widget), node->text != NULL ? node->text : "");
+        widget = prose_label_new (GTK_ACCESSIBLE_ROLE_HEADING, node->text);
         gtk_widget_add_css_class (widget, classes[CLAMP (node->level, 1, 6) - 1]);
         gtk_accessible_update_property (GTK_ACCESSIBLE (widget),
                                         GTK_ACCESSIBLE_PROPERTY_LEVEL, (int)node->level,
@@ -542,6 +644,17 @@ update_node (ConfabMdNode *old,
   switch (old->kind)
     {
     case CONFAB_MD_PARAGRAPH:
+      /* A paragraph that grows past one piece is rebuilt once as a column
+       * of pieces; from then on only the pieces that change are set. */
+      if ((old->container != NULL) != needs_pieces (fresh->text))
+        return FALSE;
+      if (old->container != NULL)
+        sync_pieces (old->container, old->text, fresh->text != NULL ? fresh->text : "");
+      else
+        gtk_label_set_markup (GTK_LABEL (old->widget), fresh->text != NULL ? fresh->text : "");
+      take_text (old, fresh);
+      return TRUE;
+
     case CONFAB_MD_HEADING:
       if (old->level != fresh->level)
         return FALSE;
@@ -675,8 +788,15 @@ remove_tick (ConfabMarkdownView *self)
     }
 }
 
+static gboolean tick_cb (GtkWidget     *widget,
+                         GdkFrameClock *frame_clock,
+                         gpointer       user_data);
+
+/* Renders the source up to @end (at most valid_len, at a character
+ * boundary). */
 static void
-render_pending (ConfabMarkdownView *self)
+render_to (ConfabMarkdownView *self,
+           gsize               end)
 {
   g_autoptr(GPtrArray) blocks = NULL;
   const char *tail;
@@ -685,17 +805,17 @@ render_pending (ConfabMarkdownView *self)
 
   remove_tick (self);
 
-  if (self->rendered_len == self->valid_len)
+  if (self->rendered_len >= end)
     return;
 
-  boundary = _confab_md_splitter_feed (&self->splitter, self->text->str, self->valid_len);
+  boundary = _confab_md_splitter_feed (&self->splitter, self->text->str, end);
   tail = self->text->str + self->tail_start;
 
   if (boundary > self->tail_start && boundary != self->rejected)
     {
       /* Freeze the blocks before the boundary only if md4c agrees that
        * they end there. */
-      if (_confab_md_parse_split (tail, self->valid_len - self->tail_start,
+      if (_confab_md_parse_split (tail, end - self->tail_start,
                                   boundary - self->tail_start, &blocks, &n_final))
         self->tail_start = boundary;
       else
@@ -705,7 +825,7 @@ render_pending (ConfabMarkdownView *self)
         }
     }
   else
-    blocks = _confab_md_parse (tail, self->valid_len - self->tail_start);
+    blocks = _confab_md_parse (tail, end - self->tail_start);
 
   self->n_renders += sync_blocks (GTK_BOX (self->box), self->tail, blocks);
 
@@ -713,7 +833,33 @@ render_pending (ConfabMarkdownView *self)
   if (n_final > 0)
     g_ptr_array_remove_range (self->tail, 0, MIN (n_final, self->tail->len));
 
-  self->rendered_len = self->valid_len;
+  self->rendered_len = end;
+}
+
+static void
+render_pending (ConfabMarkdownView *self)
+{
+  render_to (self, self->valid_len);
+}
+
+/* How far one frame renders: everything, unless a burst arrived; then
+ * RENDER_BUDGET bytes, cut after a line when there is one. */
+static gsize
+frame_end (ConfabMarkdownView *self)
+{
+  const char *str = self->text->str;
+  gsize end;
+
+  if (self->valid_len - self->rendered_len <= RENDER_BUDGET)
+    return self->valid_len;
+
+  end = self->rendered_len + RENDER_BUDGET;
+  for (gsize i = end; i > self->rendered_len; i--)
+    if (str[i - 1] == '\n')
+      return i;
+  while (end > self->rendered_len && (str[end] & 0xC0) == 0x80)
+    end--;
+  return end;
 }
 
 static gboolean
@@ -724,7 +870,11 @@ tick_cb (GtkWidget     *widget,
   ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
 
   self->tick_id = 0;
-  render_pending (self);
+  render_to (self, frame_end (self));
+
+  /* The rest of a burst in the next frames. */
+  if (self->rendered_len < self->valid_len)
+    self->tick_id = gtk_widget_add_tick_callback (widget, tick_cb, NULL, NULL);
 
   return G_SOURCE_REMOVE;
 }

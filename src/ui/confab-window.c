@@ -320,6 +320,34 @@ adjustment_value_changed_cb (GtkAdjustment *adjustment,
 }
 
 static void
+older_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkAdjustment *adjustment;
+
+  messages = confab_store_load_messages_page_finish (CONFAB_STORE (object), result, &error);
+  if (messages == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, error->message);
+      return;
+    }
+
+  g_clear_pointer (&self->older, g_ptr_array_unref);
+  if (messages->len > 0)
+    self->older = g_steal_pointer (&messages);
+
+  /* The user already scrolled up to the top while they were read. */
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  if (!self->stick_to_bottom && gtk_adjustment_get_value (adjustment) < gtk_adjustment_get_page_size (adjustment))
+    show_older (self, MESSAGES_PAGE);
+}
+
+static void
 messages_loaded_cb (GObject      *object,
                     GAsyncResult *result,
                     gpointer      user_data)
@@ -329,7 +357,7 @@ messages_loaded_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   Turn *turn;
 
-  messages = confab_store_load_messages_finish (CONFAB_STORE (object), result, &error);
+  messages = confab_store_load_messages_page_finish (CONFAB_STORE (object), result, &error);
   if (messages == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -344,6 +372,10 @@ messages_loaded_cb (GObject      *object,
   if (turn != NULL && turn->agent != NULL)
     {
       GPtrArray *live = confab_agent_get_messages (turn->agent);
+      gint64 newest = 0;
+
+      for (guint i = 0; i < messages->len; i++)
+        newest = MAX (newest, confab_message_get_id (g_ptr_array_index (messages, i)));
 
       for (guint j = 0; j < live->len; j++)
         {
@@ -358,25 +390,38 @@ messages_loaded_cb (GObject      *object,
                 messages->pdata[i] = g_object_ref (message);
                 found = TRUE;
               }
-          if (!found)
+          /* Not in this page: newer than it (or not stored yet) goes at
+           * the end; older is in the pages above. */
+          if (!found && (confab_message_get_id (message) <= 0 || confab_message_get_id (message) > newest))
             g_ptr_array_add (messages, g_object_ref (message));
         }
     }
 
   self->stick_to_bottom = TRUE;
   g_clear_pointer (&self->older, g_ptr_array_unref);
-  if (messages->len > MESSAGES_PAGE)
-    {
-      guint n_older = messages->len - MESSAGES_PAGE;
-
-      self->older = g_ptr_array_new_with_free_func (g_object_unref);
-      for (guint i = 0; i < n_older; i++)
-        g_ptr_array_add (self->older, g_object_ref (g_ptr_array_index (messages, i)));
-      g_ptr_array_remove_range (messages, 0, n_older);
-    }
   g_list_store_splice (self->messages, 0, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
                        messages->pdata, messages->len);
   show_chat_page (self);
+
+  /* The rest of a long conversation, on the store's thread, while the
+   * newest page is drawn; scrolling up and finding show it. */
+  if (messages->len > 0 && confab_message_get_parent_id (g_ptr_array_index (messages, 0)) > 0)
+    confab_store_load_messages_page_async (self->store, self->conversation_id,
+                                           confab_message_get_parent_id (g_ptr_array_index (messages, 0)),
+                                           G_MAXUINT, self->load_cancellable,
+                                           older_loaded_cb, g_object_ref (self));
+}
+
+/* Opens the current branch of the conversation: its newest messages
+ * first, so that even a long one shows at once. */
+static void
+load_messages (ConfabWindow *self)
+{
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+  confab_store_load_messages_page_async (self->store, self->conversation_id, 0, MESSAGES_PAGE,
+                                         self->load_cancellable, messages_loaded_cb, g_object_ref (self));
 }
 
 /* Adds up to @count older messages at the top, keeping what is on screen
@@ -423,9 +468,7 @@ open_conversation (ConfabWindow       *self,
   adw_window_title_set_title (self->chat_title, confab_conversation_get_title (conversation));
   adw_window_title_set_subtitle (self->chat_title, confab_conversation_get_model (conversation) != NULL
                                                    ? confab_conversation_get_model (conversation) : "");
-  self->load_cancellable = g_cancellable_new ();
-  confab_store_load_messages_async (self->store, self->conversation_id, self->load_cancellable,
-                                    messages_loaded_cb, g_object_ref (self));
+  load_messages (self);
   adw_leaflet_set_visible_child (self->leaflet, self->content);
 }
 
@@ -581,6 +624,60 @@ rebuild_choice_names (ConfabWindow *self)
             }
         }
     }
+}
+
+/* The model menu lists each provider's models under its name: GtkDropDown
+ * has no sections, so the first model of a provider carries the name as a
+ * heading above it. The button keeps "model · provider". */
+static void
+setup_model_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *item,
+                gpointer                  user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *heading = gtk_label_new (NULL);
+  GtkWidget *model = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (heading), 0);
+  gtk_widget_add_css_class (heading, "provider-heading");
+  gtk_widget_add_css_class (heading, "dim-label");
+  gtk_widget_add_css_class (heading, "caption-heading");
+  gtk_widget_set_margin_top (heading, 6);
+  gtk_label_set_xalign (GTK_LABEL (model), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (model), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (model), 40);
+  gtk_box_append (GTK_BOX (box), heading);
+  gtk_box_append (GTK_BOX (box), model);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+bind_model_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               ConfabWindow             *self)
+{
+  guint position = gtk_list_item_get_position (item);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *heading = gtk_widget_get_first_child (box);
+  GtkWidget *model = gtk_widget_get_last_child (box);
+  ModelChoice *choice;
+  ModelChoice *previous;
+  g_autofree char *description = NULL;
+
+  if (position >= self->choices->len)
+    return;
+  choice = g_ptr_array_index (self->choices, position);
+  previous = position > 0 ? g_ptr_array_index (self->choices, position - 1) : NULL;
+
+  gtk_label_set_text (GTK_LABEL (heading), choice->provider_name);
+  gtk_widget_set_visible (heading, previous == NULL || g_strcmp0 (previous->provider_name, choice->provider_name) != 0);
+  gtk_label_set_text (GTK_LABEL (model), choice->model);
+
+  /* Screen readers hear the provider with every model, not only with the
+   * first one under the heading. */
+  /* Translators: a model in the model menu: "model · server" */
+  description = g_strdup_printf (_("%s · %s"), choice->model, choice->provider_name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
 }
 
 typedef struct
@@ -1946,11 +2043,7 @@ branch_switched_cb (GObject      *object,
       return;
     }
 
-  g_cancellable_cancel (self->load_cancellable);
-  g_clear_object (&self->load_cancellable);
-  self->load_cancellable = g_cancellable_new ();
-  confab_store_load_messages_async (self->store, self->conversation_id, self->load_cancellable,
-                                    messages_loaded_cb, g_object_ref (self));
+  load_messages (self);
 }
 
 static void
@@ -2262,6 +2355,11 @@ confab_window_init (ConfabWindow *self)
                            GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));
 
   gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (self->choice_names));
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_model_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_model_cb), self);
+  gtk_drop_down_set_list_factory (self->model_dropdown, factory);
+  g_object_unref (factory);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self, 0);

@@ -326,6 +326,24 @@ load_messages_ok (ConfabStore *store,
   return messages;
 }
 
+static GPtrArray *
+load_page_ok (ConfabStore *store,
+              gint64       conversation_id,
+              gint64       last_id,
+              guint        limit)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *messages;
+
+  confab_store_load_messages_page_async (store, conversation_id, last_id, limit, NULL, result_cb, &result);
+  wait_for_result (&result);
+  messages = confab_store_load_messages_page_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (messages);
+  return messages;
+}
+
 static gint64
 add_message (ConfabStore    *store,
              gint64          conversation_id,
@@ -2506,6 +2524,73 @@ test_cancel_running (Fixture       *fixture,
   close_store (&store);
 }
 
+/* A long conversation opens with its newest page; the pages before it,
+ * read from the parent of the oldest message loaded, give the same branch
+ * as one load, with the other branch left out. */
+static void
+test_message_pages (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(ConfabStore) store = open_store (fixture->path);
+  g_autoptr(ConfabConversation) conversation = create_conversation (store, "Pages");
+  g_autoptr(ConfabConversation) other = create_conversation (store, "Other");
+  g_autoptr(GPtrArray) whole = NULL;
+  g_autoptr(GPtrArray) joined = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) none = NULL;
+  gint64 id = confab_conversation_get_id (conversation);
+  gint64 last_id = 0;
+  gint64 ids[11];
+  guint n_pages = 0;
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+
+      ids[i] = add_text (store, id, i % 2 == 0 ? CONFAB_ROLE_USER : CONFAB_ROLE_ASSISTANT, text, 0);
+    }
+  /* A regenerated last reply: the current branch ends there now. */
+  ids[10] = add_text (store, id, CONFAB_ROLE_ASSISTANT, "message 9, again", ids[8]);
+  whole = load_messages_ok (store, id);
+  g_assert_cmpuint (whole->len, ==, 10);
+
+  while (last_id != -1)
+    {
+      g_autoptr(GPtrArray) page = load_page_ok (store, id, last_id, 4);
+
+      g_assert_cmpuint (page->len, >, 0);
+      g_assert_cmpuint (page->len, <=, 4);
+      /* The newest page ends at the current leaf. */
+      if (n_pages++ == 0)
+        g_assert_cmpint (confab_message_get_id (g_ptr_array_index (page, page->len - 1)), ==, ids[10]);
+      last_id = confab_message_get_parent_id (g_ptr_array_index (page, 0));
+      for (guint i = page->len; i > 0; i--)
+        g_ptr_array_insert (joined, 0, g_object_ref (g_ptr_array_index (page, i - 1)));
+    }
+  g_assert_cmpuint (n_pages, ==, 3);
+  g_assert_cmpuint (joined->len, ==, whole->len);
+  for (guint i = 0; i < whole->len; i++)
+    {
+      g_assert_cmpint (confab_message_get_id (g_ptr_array_index (joined, i)), ==,
+                       confab_message_get_id (g_ptr_array_index (whole, i)));
+      g_assert_cmpstr (confab_message_get_content (g_ptr_array_index (joined, i)), ==,
+                       confab_message_get_content (g_ptr_array_index (whole, i)));
+    }
+
+  /* Nothing before the first message, in an empty conversation, or from
+   * another conversation's message. */
+  none = load_page_ok (store, id, -1, 4);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_clear_pointer (&none, g_ptr_array_unref);
+  none = load_page_ok (store, confab_conversation_get_id (other), 0, 4);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_clear_pointer (&none, g_ptr_array_unref);
+  none = load_page_ok (store, confab_conversation_get_id (other), ids[5], 4);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_clear_pointer (&none, g_ptr_array_unref);
+
+  close_store (&store);
+}
+
 /* Short last words are whole words: "qu" would match nearly everything. */
 static void
 test_search_short_prefix (Fixture       *fixture,
@@ -2537,6 +2622,7 @@ main (int   argc,
   ADD ("/store/conversations/operations", test_conversation_operations);
   ADD ("/store/conversations/list", test_conversation_list);
   ADD ("/store/messages/round-trip", test_messages);
+  ADD ("/store/messages/pages", test_message_pages);
   ADD ("/store/worker/thread", test_worker_thread);
   g_test_add_func ("/store/worker/assertion", test_worker_thread_assertion);
   ADD ("/store/worker/release", test_worker_release);

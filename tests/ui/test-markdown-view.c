@@ -179,6 +179,10 @@ static const char *const boundary_cases[] = {
   /* A quote ending in a fence leaves nothing to continue: a table follows. */
   "> ```\n> x\n> ```\n| a |\n|---|\n| 1 |\n```\nz\n\n" MARK "w\n",
   "Para\n***\n\n" MARK "Next\n",
+  /* Lines that begin with a space, as streamed tokens often do. */
+  " Hello\n\n" MARK " World\n\n" MARK "   again\n",
+  "- a\n\n" MARK " b\n",
+  "Para\n\n    code\n\n" MARK "  Text\n",
 };
 
 static void
@@ -580,6 +584,74 @@ test_parse_markup_valid (void)
     }
 }
 
+/* Long paragraphs are cut into pieces: the pieces and the separators
+ * between them give back exactly the markup; cuts fall after a newline
+ * first, never inside a tag or an entity, and stay put as the text grows. */
+static void
+test_split_markup (void)
+{
+  g_autoptr(GString) markup = g_string_new (NULL);
+  g_autoptr(GArray) final = NULL;
+
+  for (guint i = 0; i < 60; i++)
+    g_string_append_printf (markup, "Line %u with <b>bold\ntext</b> &amp; more words here%s", i,
+                            i % 7 == 6 ? "\n" : ". ");
+  for (guint i = 0; i < 400; i++)
+    g_string_append (markup, "A sentence without a break. ");
+  g_string_append (markup, "<i>end</i>");
+  final = _confab_md_split_markup (markup->str, markup->len, 100);
+  g_assert_cmpuint (final->len, >, 10);
+
+  for (gsize len = 0; len <= markup->len; len += 37)
+    {
+      g_autoptr(GArray) cuts = _confab_md_split_markup (markup->str, len, 100);
+      g_autoptr(GString) joined = g_string_new (NULL);
+      gsize start = 0;
+
+      for (guint i = 0; i <= cuts->len; i++)
+        {
+          gsize end = i < cuts->len ? g_array_index (cuts, gsize, i) - 1 : len;
+          g_autofree char *piece = g_strndup (markup->str + start, end - start);
+          int depth = 0;
+
+          g_assert_cmpuint (end, >=, start);
+          /* Tags open and close inside a piece. */
+          for (const char *p = piece; *p != '\0'; p++)
+            if (*p == '<')
+              depth += p[1] == '/' ? -1 : 1;
+          if (i < cuts->len)
+            {
+              char separator = markup->str[end];
+
+              g_assert_cmpint (depth, ==, 0);
+              g_assert_true (separator == '\n' || separator == ' ');
+              g_assert_cmpuint (end - start, >=, 100);
+              g_assert_cmpuint (end - start, <, 900);
+              /* A cut made once is made again with more text. */
+              g_assert_cmpuint (g_array_index (cuts, gsize, i), ==, g_array_index (final, gsize, i));
+            }
+          g_string_append (joined, piece);
+          if (i < cuts->len)
+            g_string_append_c (joined, markup->str[end]);
+          start = end + 1;
+        }
+      g_assert_cmpuint (joined->len, ==, len);
+      g_assert_true (memcmp (joined->str, markup->str, len) == 0);
+    }
+
+  /* Short text, and text inside one tag, are not cut. */
+  g_clear_pointer (&final, g_array_unref);
+  final = _confab_md_split_markup ("short\ntext", 10, 100);
+  g_assert_cmpuint (final->len, ==, 0);
+  g_clear_pointer (&final, g_array_unref);
+  g_string_assign (markup, "<b>");
+  for (guint i = 0; i < 100; i++)
+    g_string_append (markup, "bold line\n");
+  g_string_append (markup, "</b>");
+  final = _confab_md_split_markup (markup->str, markup->len, 100);
+  g_assert_cmpuint (final->len, ==, 0);
+}
+
 static void
 test_sanitize (void)
 {
@@ -793,6 +865,103 @@ static ConfabMarkdownView *
 view_new (void)
 {
   return g_object_ref_sink (CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ()));
+}
+
+/* The text the labels under @widget show, one label after another with
+ * @separators[i] between label i and i + 1 (or "\n" throughout). */
+static void
+collect_label_texts (GtkWidget *widget,
+                     GPtrArray *texts)
+{
+  if (GTK_IS_LABEL (widget))
+    g_ptr_array_add (texts, g_strdup (gtk_label_get_text (GTK_LABEL (widget))));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_label_texts (child, texts);
+}
+
+/* A long paragraph streams into a column of labels; only its last piece
+ * changes as it grows, and the pieces show all of its text, once. */
+static void
+test_view_long_paragraph (void)
+{
+  ConfabMarkdownView *streamed = view_new ();
+  ConfabMarkdownView *whole = view_new ();
+  g_autoptr(GString) source = g_string_new (NULL);
+  g_autoptr(GPtrArray) blocks = NULL;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) whole_texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) cuts = NULL;
+  g_autoptr(GString) joined = g_string_new (NULL);
+  GtkWidget *reference = gtk_label_new (NULL);
+  GtkWidget *paragraph;
+  GtkWidget *first_piece = NULL;
+  const char *markup;
+  gsize done = 0;
+  guint32 seed = 3;
+
+  g_object_ref_sink (reference);
+  for (guint i = 0; i < 120; i++)
+    g_string_append_printf (source, "Line %u has **bold** words, `code` and &amp; an entity%s",
+                            i, i % 3 == 2 ? "\n" : ". ");
+  for (guint i = 0; i < 600; i++)
+    g_string_append (source, "Then one very long line goes on. ");
+  g_string_append (source, "\n");
+
+  /* Streamed in pieces of 1 to 200 bytes, rendered after each. */
+  while (done < source->len)
+    {
+      gsize n;
+
+      seed = seed * 1103515245u + 12345u;
+      n = MIN (source->len - done, 1 + (seed >> 8) % 200);
+
+      confab_markdown_view_append (streamed, source->str + done, (gssize) n);
+      confab_markdown_view_flush (streamed);
+      done += n;
+
+      /* The first piece, once there, stays the same widget. */
+      paragraph = gtk_widget_get_first_child (view_box (streamed));
+      if (first_piece == NULL && GTK_IS_BOX (paragraph))
+        first_piece = gtk_widget_get_first_child (paragraph);
+      else if (first_piece != NULL)
+        g_assert_true (gtk_widget_get_first_child (paragraph) == first_piece);
+    }
+  g_assert_nonnull (first_piece);
+  g_assert_true (g_str_equal (confab_markdown_view_get_text (streamed), source->str));
+
+  /* One paragraph, shown as many labels. */
+  paragraph = gtk_widget_get_first_child (view_box (streamed));
+  g_assert_cmpuint (n_children (view_box (streamed)), ==, 1);
+  g_assert_true (GTK_IS_BOX (paragraph));
+  g_assert_cmpuint (n_children (paragraph), >, 10);
+
+  /* Its labels' text with the separators between them is exactly what one
+   * label with the paragraph's whole markup shows. */
+  blocks = _confab_md_parse (source->str, source->len);
+  markup = ((ConfabMdNode *) g_ptr_array_index (blocks, 0))->text;
+  cuts = _confab_md_split_markup (markup, strlen (markup), 500);
+  collect_label_texts (paragraph, texts);
+  g_assert_cmpuint (texts->len, ==, cuts->len + 1);
+  for (guint i = 0; i < texts->len; i++)
+    {
+      g_string_append (joined, g_ptr_array_index (texts, i));
+      if (i < cuts->len)
+        g_string_append_c (joined, markup[g_array_index (cuts, gsize, i) - 1]);
+    }
+  gtk_label_set_markup (GTK_LABEL (reference), markup);
+  g_assert_cmpstr (joined->str, ==, gtk_label_get_text (GTK_LABEL (reference)));
+
+  /* The same pieces as the whole text set at once. */
+  confab_markdown_view_set_text (whole, source->str);
+  collect_label_texts (view_box (whole), whole_texts);
+  g_assert_cmpuint (whole_texts->len, ==, texts->len);
+  for (guint i = 0; i < texts->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (whole_texts, i), ==, g_ptr_array_index (texts, i));
+
+  g_object_unref (reference);
+  g_assert_finalize_object (streamed);
+  g_assert_finalize_object (whole);
 }
 
 static const char every_construct[] =
@@ -1247,23 +1416,38 @@ test_view_frame_clock (void)
   WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (view)));
   g_assert_cmpuint (confab_markdown_view_get_n_renders (view), ==, 1);
 
-  /* Mapped: a thousand appends, then one render on the next frame. */
+  /* Mapped: a hundred appends, then one render on the next frame. */
   renders = confab_markdown_view_get_n_renders (view);
-  for (guint i = 0; i < 1000; i++)
-    confab_markdown_view_append (view, i % 100 == 99 ? "\n\n" : "more ", -1);
+  for (guint i = 0; i < 100; i++)
+    confab_markdown_view_append (view, i % 50 == 49 ? "\n\n" : "more ", -1);
   g_assert_cmpuint (confab_markdown_view_get_n_renders (view), ==, renders);
 
   gtk_widget_add_tick_callback (window, frame_seen_cb, &frames, NULL);
   WAIT_FOR (confab_markdown_view_get_n_renders (view) > renders);
   g_assert_cmpuint (frames, <=, 1);
-  /* The paragraph that grew and nine new ones, in one go. */
-  g_assert_cmpuint (confab_markdown_view_get_n_renders (view) - renders, ==, 10);
+  /* The paragraph that grew and a new one, in one go. */
+  g_assert_cmpuint (confab_markdown_view_get_n_renders (view) - renders, ==, 2);
+  g_assert_cmpuint (n_children (view_box (view)), ==, 2);
+  renders = confab_markdown_view_get_n_renders (view);
+
+  /* A burst larger than one frame renders (4,096 bytes) goes over the
+   * next frames, each cut after a line: 8 paragraphs of 497 bytes, then
+   * the ninth. */
+  frames = 0;
+  for (guint i = 0; i < 900; i++)
+    confab_markdown_view_append (view, i % 100 == 99 ? "\n\n" : "more ", -1);
+  WAIT_FOR (confab_markdown_view_get_n_renders (view) > renders);
+  g_assert_cmpuint (frames, <=, 1);
+  g_assert_cmpuint (n_children (view_box (view)), ==, 2 + 8);
+  WAIT_FOR (n_children (view_box (view)) == 2 + 9);
+  g_assert_cmpuint (frames, <=, 2);
+  g_assert_cmpuint (confab_markdown_view_get_n_renders (view) - renders, ==, 9);
   renders = confab_markdown_view_get_n_renders (view);
 
   /* Nothing pending: more frames render nothing. */
-  WAIT_FOR (frames >= 3);
+  WAIT_FOR (frames >= 5);
   g_assert_cmpuint (confab_markdown_view_get_n_renders (view), ==, renders);
-  g_assert_cmpuint (n_children (view_box (view)), ==, 10);
+  g_assert_cmpuint (n_children (view_box (view)), ==, 11);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
@@ -1372,6 +1556,7 @@ static const struct
   { "/markdown-view/invalid-utf8", test_view_invalid_utf8 },
   { "/markdown-view/frame-clock", test_view_frame_clock },
   { "/markdown-view/copy", test_view_copy },
+  { "/markdown-view/long-paragraph", test_view_long_paragraph },
   { "/markdown-view/dark", test_view_dark },
   { "/markdown-view/links", test_view_links },
 };
@@ -1406,6 +1591,7 @@ main (int   argc,
   g_test_add_func ("/markdown/parse/inline", test_parse_inline);
   g_test_add_func ("/markdown/parse/markup-valid", test_parse_markup_valid);
   g_test_add_func ("/markdown/sanitize", test_sanitize);
+  g_test_add_func ("/markdown/split-markup", test_split_markup);
 
   display = gtk_init_check ();
   if (!display && g_strcmp0 (g_getenv ("CONFAB_REQUIRE_DISPLAY"), "1") == 0)

@@ -906,6 +906,67 @@ test_tool_approval_card (Fixture       *fixture,
   confab_toolbox_remove (confab_application_get_toolbox (fixture->app), "list_things");
 }
 
+/* The visible labels under @widget, in order, "|"-separated. */
+static void
+collect_labels (GtkWidget *widget,
+                GString   *out)
+{
+  if (!gtk_widget_get_visible (widget))
+    return;
+  if (GTK_IS_LABEL (widget) && gtk_label_get_text (GTK_LABEL (widget))[0] != '\0')
+    g_string_append_printf (out, "%s%s", out->len > 0 ? "|" : "", gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    collect_labels (c, out);
+}
+
+/* With two providers, the model menu shows each one's models under its
+ * name, and the button names model and provider. */
+static void
+test_models_grouped (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  GtkDropDown *dropdown = GTK_DROP_DOWN (child (fixture, "model_dropdown"));
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(ConfabTestServer) other = confab_test_server_new ();
+  g_autofree char *url = g_strconcat (confab_test_server_get_url (other), "/v1", NULL);
+  g_autoptr(ConfabProviderConfig) config = confab_provider_config_new ("Second", "openai", url);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) button = g_string_new (NULL);
+  g_autoptr(GString) listed = g_string_new (NULL);
+  GtkWidget *popover = NULL;
+
+  confab_test_response_set_body_string (confab_test_server_add_response (other, "/v1/models", 200),
+                                        "{\"data\":[{\"id\":\"alpha\"},{\"id\":\"beta\"}]}");
+  confab_store_save_provider_async (store, config, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  g_assert_true (confab_store_save_provider_finish (store, result, &error));
+  g_assert_no_error (error);
+
+  confab_window_reload_providers (fixture->window);
+  WAIT_FOR (g_list_model_get_n_items (gtk_drop_down_get_model (dropdown)) == 3);
+
+  /* The popup, as a click or Enter opens it. */
+  g_signal_emit_by_name (dropdown, "activate");
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (dropdown)); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_POPOVER (c))
+      popover = c;
+  g_assert_nonnull (popover);
+  WAIT_FOR (gtk_widget_get_mapped (popover));
+  collect_labels (popover, listed);
+  /* The providers answer in either order; each heading comes right above
+   * its own models, and only once. */
+  g_test_message ("menu: %s", listed->str);
+  g_assert_true (g_str_equal (listed->str, "local|test-model|Second|alpha|beta") ||
+                 g_str_equal (listed->str, "Second|alpha|beta|local|test-model"));
+  gtk_popover_popdown (GTK_POPOVER (popover));
+
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (dropdown)); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (!GTK_IS_POPOVER (c))
+      collect_labels (c, button);
+  g_assert_nonnull (strstr (button->str, " · "));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -959,6 +1020,8 @@ main (int   argc,
               test_preferences_mcp_unreadable, mcp_unreadable_teardown);
   g_test_add ("/window/default-model", Fixture, NULL, fixture_setup,
               test_default_model, fixture_teardown);
+  g_test_add ("/window/models-grouped", Fixture, NULL, fixture_setup,
+              test_models_grouped, fixture_teardown);
   g_test_add ("/window/first-run-finds-server", Fixture, "Test=openai=@URL@/v1", fixture_setup,
               test_first_run_finds_server, fixture_teardown);
   /* Port 9 (discard) on loopback: nothing answers there. */

@@ -1361,10 +1361,14 @@ message_from_row (sqlite3_stmt *stmt)
   return message;
 }
 
-GPtrArray *
-_confab_store_read_branch (ConfabStore  *self,
-                           gint64        conversation_id,
-                           GError      **error)
+/* Up to @limit messages of the branch that ends at @last_id (0: at the
+ * conversation's current leaf, -1: none), oldest first. */
+static GPtrArray *
+read_branch_page (ConfabStore  *self,
+                  gint64        conversation_id,
+                  gint64        last_id,
+                  guint         limit,
+                  GError      **error)
 {
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(ConfabConversation) conversation = NULL;
@@ -1374,24 +1378,31 @@ _confab_store_read_branch (ConfabStore  *self,
   conversation = _confab_store_read_conversation (self, conversation_id, error);
   if (conversation == NULL)
     return NULL;
+  if (last_id == 0)
+    last_id = confab_conversation_get_current_leaf (conversation);
+  if (last_id <= 0 || limit == 0)
+    return g_steal_pointer (&messages);
 
-  /* From the current leaf up to the root, then reversed. */
+  /* From the last message up towards the root, then reversed. */
   stmt = _confab_store_prepare (self,
                                 "WITH RECURSIVE branch (id, depth) AS ("
                                 "  SELECT ?1, 0 "
                                 "  UNION ALL "
                                 "  SELECT m.parent_id, b.depth + 1 FROM messages m JOIN branch b ON m.id = b.id "
-                                "  WHERE m.parent_id IS NOT NULL"
+                                "  WHERE m.parent_id IS NOT NULL AND b.depth + 1 < ?2"
                                 ") "
                                 "SELECT m.id, m.parent_id, m.role, m.content, m.reasoning, m.state, m.error, "
                                 "m.model, m.prompt_tokens, m.completion_tokens, m.created_at, m.finished_at, "
                                 "m.tool_call_id, m.tool_name, m.is_error "
-                                "FROM branch b JOIN messages m ON m.id = b.id ORDER BY b.depth DESC",
+                                "FROM branch b JOIN messages m ON m.id = b.id "
+                                "WHERE m.conversation_id = ?3 ORDER BY b.depth DESC",
                                 error);
   if (stmt == NULL)
     return NULL;
 
-  sqlite3_bind_int64 (stmt, 1, confab_conversation_get_current_leaf (conversation));
+  sqlite3_bind_int64 (stmt, 1, last_id);
+  sqlite3_bind_int64 (stmt, 2, MIN (limit, (guint)G_MAXINT));
+  sqlite3_bind_int64 (stmt, 3, conversation_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (messages, message_from_row (stmt));
   sqlite3_reset (stmt);
@@ -1413,6 +1424,14 @@ _confab_store_read_branch (ConfabStore  *self,
     }
 
   return g_steal_pointer (&messages);
+}
+
+GPtrArray *
+_confab_store_read_branch (ConfabStore  *self,
+                           gint64        conversation_id,
+                           GError      **error)
+{
+  return read_branch_page (self, conversation_id, 0, G_MAXUINT, error);
 }
 
 static void
@@ -1459,6 +1478,79 @@ GPtrArray *
 confab_store_load_messages_finish (ConfabStore   *self,
                                    GAsyncResult  *result,
                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct
+{
+  gint64 conversation_id;
+  gint64 last_id;
+  guint  limit;
+} PageRequest;
+
+static void
+load_page_job (ConfabStore *self,
+               GTask       *task,
+               gpointer     data)
+{
+  PageRequest *request = data;
+  GError *error = NULL;
+  GPtrArray *messages = read_branch_page (self, request->conversation_id, request->last_id,
+                                          request->limit, &error);
+
+  if (messages == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, messages, (GDestroyNotify)g_ptr_array_unref);
+}
+
+/**
+ * confab_store_load_messages_page_async:
+ * @last_id: the newest message to load: 0 for the end of the current
+ *   branch, or the parent id of the oldest message loaded so far
+ * @limit: how many messages at most; G_MAXUINT for all
+ *
+ * Loads up to @limit messages of the conversation's current branch that
+ * end at @last_id, oldest first, with their tool calls: a long
+ * conversation opens with its newest page, and older pages follow. Loads
+ * nothing for a @last_id of -1 (the oldest message has no parent). Call
+ * from the thread that owns the store; the reading is done on the
+ * store's worker thread.
+ */
+void
+confab_store_load_messages_page_async (ConfabStore         *self,
+                                       gint64               conversation_id,
+                                       gint64               last_id,
+                                       guint                limit,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  PageRequest *request;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+
+  request = g_new0 (PageRequest, 1);
+  request->conversation_id = conversation_id;
+  request->last_id = last_id;
+  request->limit = limit;
+  task = new_task (self, confab_store_load_messages_page_async, cancellable, callback, user_data);
+  _confab_store_run (self, task, load_page_job, request, g_free);
+}
+
+/**
+ * confab_store_load_messages_page_finish:
+ *
+ * Returns: (transfer container) (element-type ConfabMessage): the
+ *   messages, oldest first; empty when there are none
+ */
+GPtrArray *
+confab_store_load_messages_page_finish (ConfabStore   *self,
+                                        GAsyncResult  *result,
+                                        GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -147,6 +147,16 @@ void                confab_store_load_messages_async        (ConfabStore        
 GPtrArray          *confab_store_load_messages_finish       (ConfabStore         *self,
                                                              GAsyncResult        *result,
                                                              GError             **error);
+void                confab_store_load_messages_page_async   (ConfabStore         *self,
+                                                             gint64               conversation_id,
+                                                             gint64               last_id,
+                                                             guint                limit,
+                                                             GCancellable        *cancellable,
+                                                             GAsyncReadyCallback  callback,
+                                                             gpointer             user_data);
+GPtrArray          *confab_store_load_messages_page_finish  (ConfabStore         *self,
+                                                             GAsyncResult        *result,
+                                                             GError             **error);
 void                confab_store_add_message_async          (ConfabStore         *self,
                                                              gint64               conversation_id,
                                                              ConfabMessage       *message,
