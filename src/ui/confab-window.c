@@ -100,6 +100,7 @@ struct _ConfabWindow
   GtkScrolledWindow    *scroller;
   GtkListView          *message_list;
   GtkTextView          *composer_view;
+  GtkScrolledWindow    *composer_scroller;
   GtkStack             *send_stack;
   GtkSearchBar         *find_bar;
   GtkSearchEntry       *find_entry;
@@ -2244,6 +2245,144 @@ grant_folder_action (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* The composer grows with its text up to its limit. Growing means
+ * measuring the whole text's height, which for a large paste is a layout
+ * of every line: past a length that surely fills the limit, it stays at
+ * the limit and GtkTextView lays out only what is shown. */
+#define COMPOSER_GROW_LIMIT_CHARS 4096
+
+static void
+composer_set_large (ConfabWindow *self,
+                    gboolean      large)
+{
+  if (gtk_scrolled_window_get_propagate_natural_height (self->composer_scroller) == !large)
+    return;
+  gtk_scrolled_window_set_min_content_height (self->composer_scroller,
+                                              large ? gtk_scrolled_window_get_max_content_height (self->composer_scroller)
+                                                    : -1);
+  gtk_scrolled_window_set_propagate_natural_height (self->composer_scroller, !large);
+}
+
+/* Before the text goes in, so the paste's first layout is already the
+ * cheap one. */
+static void
+composer_insert_cb (GtkTextBuffer *buffer,
+                    GtkTextIter   *location,
+                    const char    *text,
+                    int            len,
+                    ConfabWindow  *self)
+{
+  if (gtk_text_buffer_get_char_count (buffer) + (len / 4) > COMPOSER_GROW_LIMIT_CHARS ||
+      len > 4 * COMPOSER_GROW_LIMIT_CHARS)
+    composer_set_large (self, TRUE);
+}
+
+static void
+insert_pasted (ConfabWindow *self,
+               const char   *text)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_delete_selection (buffer, TRUE, TRUE);
+  gtk_text_buffer_insert_interactive_at_cursor (buffer, text, -1, TRUE);
+  gtk_text_buffer_end_user_action (buffer);
+  gtk_text_view_scroll_mark_onscreen (self->composer_view, gtk_text_buffer_get_insert (buffer));
+}
+
+typedef struct
+{
+  ConfabWindow  *window;
+  char          *text;
+  GdkFrameClock *clock;
+  gulong         painted_id;
+} Pasted;
+
+static void
+pasted_free (gpointer data)
+{
+  Pasted *pasted = data;
+
+  g_object_unref (pasted->window);
+  g_clear_object (&pasted->clock);
+  g_free (pasted->text);
+  g_free (pasted);
+}
+
+static gboolean
+insert_pasted_idle_cb (gpointer user_data)
+{
+  Pasted *pasted = user_data;
+
+  if (gtk_widget_get_root (GTK_WIDGET (pasted->window->composer_view)) != NULL)
+    insert_pasted (pasted->window, pasted->text);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+resized_painted_cb (GdkFrameClock *clock,
+                    Pasted        *pasted)
+{
+  g_clear_signal_handler (&pasted->painted_id, clock);
+  g_idle_add_full (G_PRIORITY_DEFAULT, insert_pasted_idle_cb, pasted, pasted_free);
+}
+
+static void
+paste_read_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, NULL);
+
+  if (text == NULL || gtk_widget_get_root (GTK_WIDGET (self->composer_view)) == NULL)
+    return;
+
+  /* A large paste: the composer takes its full height first, in one
+   * frame, and the text goes in after it, so no frame both resizes the
+   * composer and lays out all of the text. */
+  if (strlen (text) > 4 * COMPOSER_GROW_LIMIT_CHARS &&
+      gtk_scrolled_window_get_propagate_natural_height (self->composer_scroller))
+    {
+      Pasted *pasted = g_new0 (Pasted, 1);
+
+      composer_set_large (self, TRUE);
+      pasted->window = g_object_ref (self);
+      pasted->text = g_steal_pointer (&text);
+      pasted->clock = gtk_widget_get_frame_clock (GTK_WIDGET (self->composer_view));
+      if (pasted->clock == NULL)
+        {
+          insert_pasted (self, pasted->text);
+          pasted_free (pasted);
+          return;
+        }
+      g_object_ref (pasted->clock);
+      pasted->painted_id = g_signal_connect (pasted->clock, "after-paint", G_CALLBACK (resized_painted_cb), pasted);
+      gtk_widget_queue_draw (GTK_WIDGET (self->composer_view));
+      return;
+    }
+  insert_pasted (self, text);
+}
+
+static void
+composer_paste_cb (GtkTextView  *view,
+                   ConfabWindow *self)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (view));
+
+  if (!gdk_content_formats_contain_gtype (gdk_clipboard_get_formats (clipboard), G_TYPE_STRING))
+    return;
+  g_signal_stop_emission_by_name (view, "paste-clipboard");
+  gdk_clipboard_read_text_async (clipboard, NULL, paste_read_cb, g_object_ref (self));
+}
+
+static void
+composer_changed_cb (GtkTextBuffer *buffer,
+                     ConfabWindow  *self)
+{
+  composer_set_large (self, gtk_text_buffer_get_char_count (buffer) > COMPOSER_GROW_LIMIT_CHARS);
+}
+
 static void
 confab_window_class_init (ConfabWindowClass *klass)
 {
@@ -2272,6 +2411,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_scroller);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, send_stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, find_bar);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, find_entry);
@@ -2377,6 +2517,11 @@ confab_window_init (ConfabWindow *self)
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
   g_signal_connect (controller, "key-pressed", G_CALLBACK (composer_key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->composer_view), controller);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer_view), "insert-text",
+                           G_CALLBACK (composer_insert_cb), self, 0);
+  g_signal_connect_object (self->composer_view, "paste-clipboard", G_CALLBACK (composer_paste_cb), self, 0);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer_view), "changed",
+                           G_CALLBACK (composer_changed_cb), self, 0);
 
   /* Delete deletes the selected conversation when the list has the focus
    * (in a text field it deletes text, as ever). */

@@ -967,6 +967,37 @@ test_models_grouped (Fixture       *fixture,
   g_assert_nonnull (strstr (button->str, " · "));
 }
 
+/* A large paste goes in whole (nothing lost), the composer at its full
+ * height; emptied, it grows with its text again. */
+static void
+test_large_paste (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  GtkTextView *composer = GTK_TEXT_VIEW (child (fixture, "composer_view"));
+  GtkScrolledWindow *scroller = GTK_SCROLLED_WINDOW (child (fixture, "composer_scroller"));
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (composer);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *got = NULL;
+  GtkTextIter start, end;
+
+  gtk_text_buffer_set_text (buffer, "Before: ", -1);
+  for (guint i = 0; text->len < 200 * 1024; i++)
+    g_string_append_printf (text, "line %u of a long log that was pasted whole\n", i);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (composer)), text->str);
+
+  g_signal_emit_by_name (composer, "paste-clipboard");
+  WAIT_FOR (gtk_text_buffer_get_char_count (buffer) > 8);
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  got = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_assert_true (g_str_has_prefix (got, "Before: line 0 of"));
+  g_assert_cmpuint (strlen (got), ==, strlen ("Before: ") + text->len);
+  g_assert_false (gtk_scrolled_window_get_propagate_natural_height (scroller));
+
+  gtk_text_buffer_set_text (buffer, "short", -1);
+  g_assert_true (gtk_scrolled_window_get_propagate_natural_height (scroller));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -988,6 +1019,8 @@ main (int   argc,
     g_settings_set_boolean (settings, "notify-when-done", FALSE);
   }
 
+  g_test_add ("/window/large-paste", Fixture, NULL, fixture_setup,
+              test_large_paste, fixture_teardown);
   g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
               test_tool_approval_card, fixture_teardown);
   g_test_add ("/window/opens-with-composer-focused", Fixture, NULL, fixture_setup,
