@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confab-form-private.h"
 #include "confab-mcp-page.h"
 
 /* The MCP Servers page. One expander row per server of mcp.json, in file
@@ -39,11 +40,6 @@
 
 #define SERVER_ROW_KEY "confab-mcp-server-row"
 
-typedef enum
-{
-  MESSAGE_INFO,
-  MESSAGE_ERROR,
-} MessageKind;
 
 struct _ConfabMcpPage
 {
@@ -227,58 +223,6 @@ has_server (ConfabMcpConfig *config,
     return TRUE;
   unsupported = confab_mcp_config_dup_unsupported (config);
   return g_strv_contains ((const char * const *)unsupported, name);
-}
-
-/* The text of @row, without surrounding white space. */
-static char *
-dup_entry_text (AdwEntryRow *row)
-{
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
-}
-
-static void
-focus_entry_row (AdwEntryRow *row)
-{
-  gtk_widget_grab_focus (GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (row))));
-}
-
-/* Marks @widget as the field in error (with @message for screen readers),
- * or clears the mark with a %NULL @message. */
-static void
-mark_field (GtkWidget  *widget,
-            const char *message)
-{
-  if (message != NULL)
-    {
-      gtk_widget_add_css_class (widget, "error");
-      gtk_accessible_update_property (GTK_ACCESSIBLE (widget),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
-                                      -1);
-    }
-  else if (gtk_widget_has_css_class (widget, "error"))
-    {
-      gtk_widget_remove_css_class (widget, "error");
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-    }
-}
-
-static void
-show_message (GtkLabel    *label,
-              MessageKind  kind,
-              const char  *text)
-{
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "error");
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "dim-label");
-  gtk_widget_add_css_class (GTK_WIDGET (label), kind == MESSAGE_ERROR ? "error" : "dim-label");
-  gtk_label_set_text (label, text);
-  gtk_widget_set_visible (GTK_WIDGET (label), TRUE);
-}
-
-static void
-hide_message (GtkLabel *label)
-{
-  gtk_widget_set_visible (GTK_WIDGET (label), FALSE);
-  gtk_label_set_text (label, "");
 }
 
 static void
@@ -612,10 +556,10 @@ show_import_result (ConfabMcpPage *self,
                                         "Kept %u servers already configured: %s.", edit->skipped->len),
                               edit->skipped->len, skipped);
       both = g_strjoin (" ", text, kept, NULL);
-      show_message (self->import_message_label, MESSAGE_INFO, both);
+      _confab_form_show_message (self->import_message_label, CONFAB_FORM_INFO, both);
       return;
     }
-  show_message (self->import_message_label, MESSAGE_INFO, text);
+  _confab_form_show_message (self->import_message_label, CONFAB_FORM_INFO, text);
 }
 
 /* @edit was saved and applied. */
@@ -637,7 +581,7 @@ finish_edit (ConfabMcpPage *self,
       /* The form is ready for the next one, unless the user already
        * started typing it. */
       {
-        g_autofree char *name = dup_entry_text (self->add_name_row);
+        g_autofree char *name = _confab_form_dup_entry_text (self->add_name_row);
 
         if (g_str_equal (name, edit->name))
           {
@@ -648,7 +592,7 @@ finish_edit (ConfabMcpPage *self,
       }
       /* Translators: %s is the name of an MCP server */
       text = g_strdup_printf (_("Added “%s”"), edit->name);
-      show_message (self->add_message_label, MESSAGE_INFO, text);
+      _confab_form_show_message (self->add_message_label, CONFAB_FORM_INFO, text);
       break;
 
     case EDIT_REMOVE:
@@ -677,17 +621,17 @@ fail_edit (ConfabMcpPage *self,
   switch (edit->kind)
     {
     case EDIT_ADD:
-      show_message (self->add_message_label, MESSAGE_ERROR, message);
+      _confab_form_show_message (self->add_message_label, CONFAB_FORM_ERROR, message);
       break;
 
     case EDIT_IMPORT:
-      show_message (self->import_message_label, MESSAGE_ERROR, message);
+      _confab_form_show_message (self->import_message_label, CONFAB_FORM_ERROR, message);
       break;
 
     case EDIT_ENABLE:
     case EDIT_REMOVE:
     default:
-      show_message (self->servers_message_label, MESSAGE_ERROR, message);
+      _confab_form_show_message (self->servers_message_label, CONFAB_FORM_ERROR, message);
       break;
     }
 }
@@ -786,7 +730,7 @@ commit_edit (ConfabMcpPage   *self,
 {
   g_set_object (&self->config, config);
   g_ptr_array_add (self->pending, edit);
-  hide_message (self->servers_message_label);
+  _confab_form_hide_message (self->servers_message_label);
   sync_rows (self);
   if (!self->saving)
     start_save (self);
@@ -814,7 +758,7 @@ enable_switch_cb (GtkSwitch  *enable_switch,
   if (server_config == NULL)
     {
       if (error != NULL)
-        show_message (self->servers_message_label, MESSAGE_ERROR, error->message);
+        _confab_form_show_message (self->servers_message_label, CONFAB_FORM_ERROR, error->message);
       sync_rows (self);
       return;
     }
@@ -842,7 +786,7 @@ remove_response_cb (AdwMessageDialog *dialog,
   config = begin_edit (self, &error);
   if (config == NULL)
     {
-      show_message (self->servers_message_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (self->servers_message_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
   /* Removed meanwhile (twice confirmed, or the file changed) */
@@ -1279,7 +1223,7 @@ add_field_changed_cb (GtkWidget     *field,
                       GParamSpec    *pspec,
                       ConfabMcpPage *self)
 {
-  mark_field (field, NULL);
+  _confab_form_mark_field (field, NULL);
 }
 
 /* Shows @message at @field, which gets the focus. */
@@ -1288,17 +1232,17 @@ refuse_field (ConfabMcpPage *self,
               AdwEntryRow   *field,
               const char    *message)
 {
-  show_message (self->add_message_label, MESSAGE_ERROR, message);
-  mark_field (GTK_WIDGET (field), message);
-  focus_entry_row (field);
+  _confab_form_show_message (self->add_message_label, CONFAB_FORM_ERROR, message);
+  _confab_form_mark_field (GTK_WIDGET (field), message);
+  _confab_form_focus_entry (field);
 }
 
 static void
 add_server (ConfabMcpPage *self)
 {
-  g_autofree char *name = dup_entry_text (self->add_name_row);
-  g_autofree char *command = dup_entry_text (self->add_command_row);
-  g_autofree char *env = dup_entry_text (self->add_env_row);
+  g_autofree char *name = _confab_form_dup_entry_text (self->add_name_row);
+  g_autofree char *command = _confab_form_dup_entry_text (self->add_command_row);
+  g_autofree char *env = _confab_form_dup_entry_text (self->add_env_row);
   g_autoptr(ConfabMcpServerConfig) server_config = NULL;
   g_autoptr(ConfabMcpConfig) config = NULL;
   g_autoptr(GError) error = NULL;
@@ -1308,14 +1252,14 @@ add_server (ConfabMcpPage *self)
   if (is_disposed (self))
     return;
 
-  mark_field (GTK_WIDGET (self->add_name_row), NULL);
-  mark_field (GTK_WIDGET (self->add_command_row), NULL);
-  mark_field (GTK_WIDGET (self->add_env_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_name_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_command_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_env_row), NULL);
 
   config = begin_edit (self, &error);
   if (config == NULL)
     {
-      show_message (self->add_message_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (self->add_message_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
@@ -1377,7 +1321,7 @@ add_server (ConfabMcpPage *self)
       confab_mcp_server_config_set_env (server_config, variable, strchr (variables[i], '=') + 1);
     }
 
-  hide_message (self->add_message_label);
+  _confab_form_hide_message (self->add_message_label);
   confab_mcp_config_add_server (config, server_config);
   commit_edit (self, config, edit_new (EDIT_ADD, name));
 }
@@ -1440,7 +1384,7 @@ imported_cb (GObject      *object,
     config = begin_edit (self, &error);
   if (config == NULL)
     {
-      show_message (self->import_message_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (self->import_message_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
@@ -1476,12 +1420,12 @@ imported_cb (GObject      *object,
           /* Translators: %s are the names of MCP servers */
           text = g_strdup_printf (_("Nothing to import: Confab already has %s."), skipped);
         }
-      show_message (self->import_message_label, MESSAGE_INFO, text);
+      _confab_form_show_message (self->import_message_label, CONFAB_FORM_INFO, text);
       edit_free (edit);
       return;
     }
 
-  hide_message (self->import_message_label);
+  _confab_form_hide_message (self->import_message_label);
   commit_edit (self, config, edit);
 }
 

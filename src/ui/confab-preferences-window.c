@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "confab-application.h"
+#include "confab-form-private.h"
 #include "confab-mcp-page.h"
 #include "confab-preferences-window.h"
 #include "confab-tools-page.h"
@@ -72,13 +73,6 @@ static const struct
   { "ollama", "Ollama", FALSE },
   { "anthropic", "Anthropic", FALSE },
 };
-
-typedef enum
-{
-  MESSAGE_INFO,
-  MESSAGE_WARNING,
-  MESSAGE_ERROR,
-} MessageKind;
 
 typedef enum
 {
@@ -281,75 +275,6 @@ api_label (const char *api)
     return api;
 
   return apis[position].translatable ? _(apis[position].label) : apis[position].label;
-}
-
-/* The text of @row, without surrounding white space. */
-static char *
-dup_entry_text (AdwEntryRow *row)
-{
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
-}
-
-static void
-focus_entry_row (AdwEntryRow *row)
-{
-  gtk_widget_grab_focus (GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (row))));
-}
-
-/* Marks @widget as the field in error (with @message for screen readers),
- * or clears the mark with a %NULL @message. */
-static void
-mark_field (GtkWidget  *widget,
-            const char *message)
-{
-  if (message != NULL)
-    {
-      gtk_widget_add_css_class (widget, "error");
-      gtk_accessible_update_property (GTK_ACCESSIBLE (widget),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
-                                      -1);
-    }
-  else if (gtk_widget_has_css_class (widget, "error"))
-    {
-      gtk_widget_remove_css_class (widget, "error");
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-    }
-}
-
-static void
-show_message (GtkLabel    *label,
-              MessageKind  kind,
-              const char  *text)
-{
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "error");
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "warning");
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "dim-label");
-
-  switch (kind)
-    {
-    case MESSAGE_ERROR:
-      gtk_widget_add_css_class (GTK_WIDGET (label), "error");
-      break;
-
-    case MESSAGE_WARNING:
-      gtk_widget_add_css_class (GTK_WIDGET (label), "warning");
-      break;
-
-    case MESSAGE_INFO:
-    default:
-      gtk_widget_add_css_class (GTK_WIDGET (label), "dim-label");
-      break;
-    }
-
-  gtk_label_set_text (label, text);
-  gtk_widget_set_visible (GTK_WIDGET (label), TRUE);
-}
-
-static void
-hide_message (GtkLabel *label)
-{
-  gtk_widget_set_visible (GTK_WIDGET (label), FALSE);
-  gtk_label_set_text (label, "");
 }
 
 static void
@@ -611,7 +536,7 @@ key_stored_cb (GObject      *object,
   if (error == NULL)
     {
       set_key_status (pr, KEY_STORED, NULL);
-      hide_message (pr->status_label);
+      _confab_form_hide_message (pr->status_label);
       toast (op->self, _("The key is stored in the keyring"));
       emit_providers_changed (op->self);
     }
@@ -619,13 +544,13 @@ key_stored_cb (GObject      *object,
     {
       /* The engine's message says the key lives until Confab quits. */
       set_key_status (pr, KEY_SESSION, NULL);
-      show_message (pr->status_label, MESSAGE_WARNING, error->message);
+      _confab_form_show_message (pr->status_label, CONFAB_FORM_WARNING, error->message);
       emit_providers_changed (op->self);
     }
   else
     {
       check_key (pr);
-      show_message (pr->status_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (pr->status_label, CONFAB_FORM_ERROR, error->message);
     }
 }
 
@@ -647,14 +572,14 @@ key_cleared_cb (GObject      *object,
   if (error == NULL)
     {
       set_key_status (pr, KEY_NONE, NULL);
-      hide_message (pr->status_label);
+      _confab_form_hide_message (pr->status_label);
       toast (op->self, _("The key is removed"));
       emit_providers_changed (op->self);
     }
   else
     {
       check_key (pr);
-      show_message (pr->status_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (pr->status_label, CONFAB_FORM_ERROR, error->message);
     }
 }
 
@@ -666,7 +591,7 @@ key_apply_cb (AdwEntryRow *key_row,
 {
   ConfabPreferencesWindow *self = pr->self;
   const char *name = confab_provider_config_get_name (pr->config);
-  g_autofree char *key = dup_entry_text (key_row);
+  g_autofree char *key = _confab_form_dup_entry_text (key_row);
 
   if (pr->removed || is_disposed (self))
     return;
@@ -706,8 +631,8 @@ config_from_row (ProviderRow *pr)
   g_autoptr(ConfabProviderConfig) config = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *headers = confab_provider_config_dup_headers_json (pr->config);
-  g_autofree char *url = dup_entry_text (pr->url_row);
-  g_autofree char *model = dup_entry_text (pr->model_row);
+  g_autofree char *url = _confab_form_dup_entry_text (pr->url_row);
+  g_autofree char *model = _confab_form_dup_entry_text (pr->model_row);
 
   config = confab_provider_config_new (confab_provider_config_get_name (pr->config),
                                        api_at (adw_combo_row_get_selected (pr->api_row)),
@@ -725,8 +650,8 @@ static void
 mark_row_fields (ProviderRow  *pr,
                  const GError *error)
 {
-  mark_field (GTK_WIDGET (pr->api_row), NULL);
-  mark_field (GTK_WIDGET (pr->url_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (pr->api_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (pr->url_row), NULL);
 
   if (error == NULL || error->domain != CONFAB_PROVIDER_CONFIG_ERROR)
     return;
@@ -734,11 +659,11 @@ mark_row_fields (ProviderRow  *pr,
   switch (error->code)
     {
     case CONFAB_PROVIDER_CONFIG_ERROR_UNKNOWN_API:
-      mark_field (GTK_WIDGET (pr->api_row), error->message);
+      _confab_form_mark_field (GTK_WIDGET (pr->api_row), error->message);
       break;
 
     case CONFAB_PROVIDER_CONFIG_ERROR_INVALID_URL:
-      mark_field (GTK_WIDGET (pr->url_row), error->message);
+      _confab_form_mark_field (GTK_WIDGET (pr->url_row), error->message);
       break;
 
     default:
@@ -762,13 +687,13 @@ row_saved_cb (GObject      *object,
   pr = provider_row_get (op->row);
   if (error != NULL)
     {
-      show_message (pr->status_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (pr->status_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
   g_set_object (&pr->config, op->config);
   update_row_subtitle (pr);
-  hide_message (pr->status_label);
+  _confab_form_hide_message (pr->status_label);
   toast (op->self, _("Saved"));
   emit_providers_changed (op->self);
 }
@@ -788,7 +713,7 @@ save_row (ProviderRow *pr)
   if (!confab_provider_config_validate (config, &error))
     {
       mark_row_fields (pr, error);
-      show_message (pr->status_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (pr->status_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
@@ -815,13 +740,13 @@ row_api_selected_cb (AdwComboRow *combo,
 
 static void
 show_test_result (ProviderRow *pr,
-                  MessageKind  kind,
+                  ConfabFormMessageKind  kind,
                   const char  *text)
 {
   gtk_spinner_stop (pr->test_spinner);
   gtk_widget_set_visible (GTK_WIDGET (pr->test_spinner), FALSE);
   pr->testing = FALSE;
-  show_message (pr->result_label, kind, text);
+  _confab_form_show_message (pr->result_label, kind, text);
 }
 
 static void
@@ -844,14 +769,14 @@ models_listed_cb (GObject      *object,
   if (models == NULL)
     {
       /* The engine's message, as it is: it carries the server's own. */
-      show_test_result (pr, MESSAGE_ERROR, error->message);
+      show_test_result (pr, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
   n = g_strv_length (models);
   if (n == 0)
     {
-      show_test_result (pr, MESSAGE_INFO, _("Connected, but the server offers no models"));
+      show_test_result (pr, CONFAB_FORM_INFO, _("Connected, but the server offers no models"));
       return;
     }
 
@@ -885,7 +810,7 @@ models_listed_cb (GObject      *object,
                               n, shown);
   }
 
-  show_test_result (pr, MESSAGE_INFO, text);
+  show_test_result (pr, CONFAB_FORM_INFO, text);
 }
 
 static void
@@ -898,7 +823,7 @@ list_models (Op         *op,
   op->provider = confab_provider_config_create_provider (op->config, key, &error);
   if (op->provider == NULL)
     {
-      show_test_result (pr, MESSAGE_ERROR, error->message);
+      show_test_result (pr, CONFAB_FORM_ERROR, error->message);
       op_free (op);
       return;
     }
@@ -950,20 +875,20 @@ test_clicked_cb (GtkButton   *button,
   if (!confab_provider_config_validate (config, &error))
     {
       mark_row_fields (pr, error);
-      show_message (pr->result_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (pr->result_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
   pr->testing = TRUE;
   gtk_widget_set_visible (GTK_WIDGET (pr->test_spinner), TRUE);
   gtk_spinner_start (pr->test_spinner);
-  show_message (pr->result_label, MESSAGE_INFO, _("Connecting…"));
+  _confab_form_show_message (pr->result_label, CONFAB_FORM_INFO, _("Connecting…"));
 
   op = op_new (self, GTK_WIDGET (pr->row), config);
 
   /* A key typed but not yet applied is tried as it is; otherwise the
    * stored one. */
-  typed_key = dup_entry_text (pr->key_row);
+  typed_key = _confab_form_dup_entry_text (pr->key_row);
   if (typed_key[0] != '\0')
     {
       list_models (op, typed_key);
@@ -1041,7 +966,7 @@ provider_removed_cb (GObject      *object,
   if (error != NULL && !g_error_matches (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND))
     {
       pr->removing = FALSE;
-      show_message (pr->status_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (pr->status_label, CONFAB_FORM_ERROR, error->message);
       op_free (op);
       return;
     }
@@ -1301,11 +1226,11 @@ providers_listed_cb (GObject      *object,
 
   if (configs == NULL)
     {
-      show_message (self->providers_message_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (self->providers_message_label, CONFAB_FORM_ERROR, error->message);
       return;
     }
 
-  hide_message (self->providers_message_label);
+  _confab_form_hide_message (self->providers_message_label);
   clear_provider_rows (self);
   for (guint i = 0; i < configs->len; i++)
     add_provider_row (self, g_ptr_array_index (configs, i));
@@ -1313,7 +1238,7 @@ providers_listed_cb (GObject      *object,
   sync_default_provider (self);
 
   /* The preset's name may be taken now that the names are known. */
-  name = dup_entry_text (self->add_name_row);
+  name = _confab_form_dup_entry_text (self->add_name_row);
   if (self->auto_name != NULL && g_str_equal (name, self->auto_name))
     fill_preset (self, TRUE);
 }
@@ -1323,7 +1248,7 @@ load_providers (ConfabPreferencesWindow *self)
 {
   if (self->store == NULL)
     {
-      show_message (self->providers_message_label, MESSAGE_ERROR,
+      _confab_form_show_message (self->providers_message_label, CONFAB_FORM_ERROR,
                     _("The conversation store is not open, so providers cannot be shown or changed"));
       gtk_widget_set_sensitive (GTK_WIDGET (self->add_group), FALSE);
       return;
@@ -1347,7 +1272,7 @@ fill_preset (ConfabPreferencesWindow *self,
     return;
 
   preset = &presets[position];
-  name = dup_entry_text (self->add_name_row);
+  name = _confab_form_dup_entry_text (self->add_name_row);
 
   self->syncing = TRUE;
 
@@ -1365,9 +1290,9 @@ fill_preset (ConfabPreferencesWindow *self,
 
   self->syncing = FALSE;
 
-  mark_field (GTK_WIDGET (self->add_name_row), NULL);
-  mark_field (GTK_WIDGET (self->add_api_row), NULL);
-  mark_field (GTK_WIDGET (self->add_url_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_name_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_api_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_url_row), NULL);
 }
 
 static void
@@ -1377,7 +1302,7 @@ preset_selected_cb (ConfabPreferencesWindow *self)
     return;
 
   fill_preset (self, FALSE);
-  hide_message (self->add_message_label);
+  _confab_form_hide_message (self->add_message_label);
 }
 
 /* Editing a field clears its error mark. */
@@ -1389,7 +1314,7 @@ add_field_changed_cb (GtkWidget               *field,
   if (self->syncing || is_disposed (self))
     return;
 
-  mark_field (field, NULL);
+  _confab_form_mark_field (field, NULL);
 }
 
 static void
@@ -1425,9 +1350,9 @@ add_key_stored_cb (GObject      *object,
     {
       /* The provider is saved either way; the message says what became
        * of the key (for an unavailable keyring: kept for this session). */
-      show_message (self->add_message_label,
+      _confab_form_show_message (self->add_message_label,
                     g_error_matches (error, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_UNAVAILABLE)
-                      ? MESSAGE_WARNING : MESSAGE_ERROR,
+                      ? CONFAB_FORM_WARNING : CONFAB_FORM_ERROR,
                     error->message);
     }
 
@@ -1457,7 +1382,7 @@ add_saved_cb (GObject      *object,
   if (error != NULL)
     {
       self->adding = FALSE;
-      show_message (self->add_message_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (self->add_message_label, CONFAB_FORM_ERROR, error->message);
       op_free (op);
       return;
     }
@@ -1471,7 +1396,7 @@ add_saved_cb (GObject      *object,
   gtk_editable_set_text (GTK_EDITABLE (self->add_key_row), "");
   self->syncing = FALSE;
   fill_preset (self, TRUE);
-  hide_message (self->add_message_label);
+  _confab_form_hide_message (self->add_message_label);
 
   if (op->key != NULL)
     {
@@ -1498,16 +1423,16 @@ add_provider (ConfabPreferencesWindow *self)
   if (is_disposed (self) || self->store == NULL || self->adding)
     return;
 
-  name = dup_entry_text (self->add_name_row);
-  url = dup_entry_text (self->add_url_row);
-  model = dup_entry_text (self->add_model_row);
+  name = _confab_form_dup_entry_text (self->add_name_row);
+  url = _confab_form_dup_entry_text (self->add_url_row);
+  model = _confab_form_dup_entry_text (self->add_model_row);
 
   config = confab_provider_config_new (name, api_at (adw_combo_row_get_selected (self->add_api_row)), url);
   confab_provider_config_set_default_model (config, model);
 
-  mark_field (GTK_WIDGET (self->add_name_row), NULL);
-  mark_field (GTK_WIDGET (self->add_api_row), NULL);
-  mark_field (GTK_WIDGET (self->add_url_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_name_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_api_row), NULL);
+  _confab_form_mark_field (GTK_WIDGET (self->add_url_row), NULL);
 
   if (confab_provider_config_validate (config, &error) && g_hash_table_contains (self->rows, name))
     g_set_error (&error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_NAME,
@@ -1535,23 +1460,23 @@ add_provider (ConfabPreferencesWindow *self)
           break;
         }
 
-      show_message (self->add_message_label, MESSAGE_ERROR, error->message);
+      _confab_form_show_message (self->add_message_label, CONFAB_FORM_ERROR, error->message);
       if (field != NULL)
         {
-          mark_field (field, error->message);
+          _confab_form_mark_field (field, error->message);
           if (ADW_IS_ENTRY_ROW (field))
-            focus_entry_row (ADW_ENTRY_ROW (field));
+            _confab_form_focus_entry (ADW_ENTRY_ROW (field));
           else
             gtk_widget_grab_focus (field);
         }
       return;
     }
 
-  hide_message (self->add_message_label);
+  _confab_form_hide_message (self->add_message_label);
   self->adding = TRUE;
 
   op = op_new (self, NULL, config);
-  key = dup_entry_text (self->add_key_row);
+  key = _confab_form_dup_entry_text (self->add_key_row);
   if (key[0] != '\0')
     op->key = g_steal_pointer (&key);
   else
@@ -1884,12 +1809,12 @@ confab_preferences_window_add_provider_template (ConfabPreferencesWindow *self,
   adw_combo_row_set_selected (self->preset_row, (guint)(preset - presets));
   self->syncing = FALSE;
   fill_preset (self, TRUE);
-  hide_message (self->add_message_label);
+  _confab_form_hide_message (self->add_message_label);
 
   if (preset->needs_key)
-    focus_entry_row (self->add_key_row);
+    _confab_form_focus_entry (self->add_key_row);
   else if (g_str_equal (preset->id, "custom"))
-    focus_entry_row (self->add_name_row);
+    _confab_form_focus_entry (self->add_name_row);
   else
     gtk_widget_grab_focus (GTK_WIDGET (self->add_button));
 }
