@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "confab-cli-common.h"
 
@@ -85,4 +86,38 @@ confab_cli_open_store (gboolean   writing,
     }
   fprintf (stderr, "confab-cli: %s\n", warning);
   return g_steal_pointer (&store);
+}
+
+int
+confab_cli_dispatch (int                        argc,
+                     char                     **argv,
+                     const ConfabCliSubcommand *subcommands,
+                     void                     (*print_usage) (FILE *out),
+                     int                      (*usage_error) (const char *message))
+{
+  g_autofree char *message = NULL;
+  const char *command;
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return CONFAB_CLI_EXIT_USAGE;
+    }
+
+  command = argv[1];
+  if (g_str_equal (command, "--help") || g_str_equal (command, "-h") || g_str_equal (command, "help"))
+    {
+      print_usage (stdout);
+      return EXIT_SUCCESS;
+    }
+
+  /* The subcommand is the argv[0] of its own options. */
+  for (guint i = 0; subcommands[i].name != NULL; i++)
+    if (g_str_equal (command, subcommands[i].name))
+      return subcommands[i].main (argc - 1, argv + 1);
+
+  /* Translators: the first %s is a command group ("mcp", "providers"),
+   * the second what was typed after it. */
+  message = g_strdup_printf (_("unknown command “%s %s”"), argv[0], command);
+  return usage_error (message);
 }

@@ -6,6 +6,8 @@
 
 #pragma once
 
+#include <stdio.h>
+
 #include "confab-engine.h"
 
 G_BEGIN_DECLS
@@ -27,5 +29,24 @@ GAsyncResult *confab_cli_wait        (GAsyncResult  **slot);
  * file cannot be used, warns on stderr and, when @writing, fails. */
 ConfabStore  *confab_cli_open_store  (gboolean        writing,
                                       GError        **error);
+
+/* A subcommand of a command group ("providers add", "mcp call"): its
+ * main() gets its own argv, the subcommand's name as argv[0]. */
+typedef struct
+{
+  const char *name;
+  int       (*main) (int    argc,
+                     char **argv);
+} ConfabCliSubcommand;
+
+/* Runs the subcommand named by argv[1] of the group argv[0] (from the
+ * NULL-terminated @subcommands), or prints the group's usage for
+ * --help / -h / help (to stdout, status 0) or no subcommand (to stderr,
+ * status 2); an unknown one is a usage error through @usage_error. */
+int           confab_cli_dispatch    (int                        argc,
+                                      char                     **argv,
+                                      const ConfabCliSubcommand *subcommands,
+                                      void                     (*print_usage) (FILE *out),
+                                      int                      (*usage_error) (const char *message));
 
 G_END_DECLS

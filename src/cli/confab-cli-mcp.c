@@ -442,38 +442,13 @@ int
 confab_cli_mcp_main (int    argc,
                      char **argv)
 {
-  const char *command;
-  int status;
-
-  if (argc < 2)
-    {
-      print_usage (stderr);
-      return EXIT_USAGE;
-    }
-
-  command = argv[1];
-  if (g_str_equal (command, "--help") || g_str_equal (command, "-h") || g_str_equal (command, "help"))
-    {
-      print_usage (stdout);
-      return EXIT_SUCCESS;
-    }
-
-  /* The subcommand is the argv[0] of its own options. */
-  argc--;
-  argv++;
-
-  if (g_str_equal (command, "list"))
-    status = list_main (argc, argv);
-  else if (g_str_equal (command, "call"))
-    status = call_main (argc, argv);
-  else if (g_str_equal (command, "import"))
-    status = import_main (argc, argv);
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("unknown command “mcp %s”"), command);
-
-      return usage_error (message);
-    }
+  static const ConfabCliSubcommand subcommands[] = {
+    { "list", list_main },
+    { "call", call_main },
+    { "import", import_main },
+    { NULL, NULL },
+  };
+  int status = confab_cli_dispatch (argc, argv, subcommands, print_usage, usage_error);
 
   g_clear_pointer (&opt_config, g_free);
   fflush (stdout);

@@ -543,42 +543,15 @@ int
 confab_cli_providers_main (int    argc,
                            char **argv)
 {
-  const char *command;
-  int status;
-
-  if (argc < 2)
-    {
-      print_usage (stderr);
-      return EXIT_USAGE;
-    }
-
-  command = argv[1];
-  if (g_str_equal (command, "--help") || g_str_equal (command, "-h") || g_str_equal (command, "help"))
-    {
-      print_usage (stdout);
-      return EXIT_SUCCESS;
-    }
-
-  /* The subcommand is the argv[0] of its own options. */
-  argc--;
-  argv++;
-
-  if (g_str_equal (command, "list"))
-    status = list_main (argc, argv);
-  else if (g_str_equal (command, "add"))
-    status = add_main (argc, argv);
-  else if (g_str_equal (command, "remove"))
-    status = remove_main (argc, argv);
-  else if (g_str_equal (command, "set-key"))
-    status = set_key_main (argc, argv);
-  else if (g_str_equal (command, "detect"))
-    status = detect_main (argc, argv);
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("unknown command “providers %s”"), command);
-
-      return usage_error (message);
-    }
+  static const ConfabCliSubcommand subcommands[] = {
+    { "list", list_main },
+    { "add", add_main },
+    { "remove", remove_main },
+    { "set-key", set_key_main },
+    { "detect", detect_main },
+    { NULL, NULL },
+  };
+  int status = confab_cli_dispatch (argc, argv, subcommands, print_usage, usage_error);
 
   fflush (stdout);
   return status;
