@@ -8,7 +8,7 @@ packages="
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libcjson-dev
   libgtk-4-dev libadwaita-1-dev libgtksourceview-5-dev libsqlite3-dev
   libsecret-1-dev libmd4c-dev glib-networking libgtk-4-bin
-  xvfb xauth dbus-x11 desktop-file-utils appstream imagemagick gnome-keyring librsvg2-common
+  xvfb xauth dbus-x11 xdotool desktop-file-utils appstream imagemagick gnome-keyring librsvg2-common
   flatpak-builder libxml2-utils
   clang libclang-rt-14-dev
 "

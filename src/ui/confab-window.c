@@ -65,6 +65,9 @@ struct _ConfabWindow
   ConfabToolContext    *draft_context;
   GSimpleAction        *private_network_action;
   GCancellable         *search_cancellable;
+  /* Enter was pressed in the search field: the next search to answer
+   * opens its best hit. */
+  gboolean              open_best_hit;
   GCancellable         *load_cancellable;
   gint64                conversation_id;
   gboolean              stick_to_bottom;
@@ -524,6 +527,15 @@ search_cb (GObject      *object,
     }
 
   gtk_stack_set_visible_child_name (self->sidebar_stack, hits->len > 0 ? "results" : "no-results");
+
+  if (self->open_best_hit && hits->len > 0)
+    {
+      g_autoptr(ConfabConversation) best = g_list_model_get_item (G_LIST_MODEL (self->search_results), 0);
+
+      open_conversation (self, best);
+      gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+    }
+  self->open_best_hit = FALSE;
 }
 
 static void
@@ -539,6 +551,7 @@ search_changed_cb (GtkSearchEntry *entry,
 
   if (stripped[0] == '\0' || self->store == NULL)
     {
+      self->open_best_hit = FALSE;
       gtk_stack_set_visible_child_name (self->sidebar_stack, "conversations");
       return;
     }
@@ -548,10 +561,22 @@ search_changed_cb (GtkSearchEntry *entry,
                              search_cb, g_object_ref (self));
 }
 
+/* Enter opens the best hit, so Ctrl+K, a word, Enter finds a chat
+ * without the mouse. The entry waits for a pause in typing before it
+ * searches, so search what is typed now rather than what was. */
+static void
+search_activate_cb (GtkSearchEntry *entry,
+                    ConfabWindow   *self)
+{
+  self->open_best_hit = TRUE;
+  search_changed_cb (entry, self);
+}
+
 static void
 stop_search_cb (GtkSearchEntry *entry,
                 ConfabWindow   *self)
 {
+  self->open_best_hit = FALSE;
   gtk_editable_set_text (GTK_EDITABLE (entry), "");
   gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
 }
@@ -752,6 +777,8 @@ discovered_cb (GObject      *object,
 
   servers = confab_discover_local_servers_finish (result, &error);
   self->pending_choice_lists--;
+  /* No longer looking: the welcome page says what comes instead. */
+  adw_status_page_set_description (self->empty_page, NULL);
 
   for (guint i = 0; servers != NULL && i < servers->len; i++)
     {
@@ -1946,9 +1973,18 @@ bind_conversation_cb (GtkSignalListItemFactory *factory,
     {
       g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (confab_conversation_get_updated_at (conversation) / 1000);
       g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+      g_autofree char *when = NULL;
 
       /* Translators: when a conversation was last updated, see strftime(3) */
-      text = local != NULL ? g_date_time_format (local, _("%e %b %Y, %H:%M")) : g_strdup ("");
+      when = local != NULL ? g_date_time_format (local, _("%e %b %Y, %H:%M")) : NULL;
+      /* GLib pads days 1 to 9 of %e with a figure space, which would
+       * indent the line. */
+      if (when == NULL)
+        text = g_strdup ("");
+      else if (g_str_has_prefix (when, "\u2007"))
+        text = g_strdup (when + strlen ("\u2007"));
+      else
+        text = g_steal_pointer (&when);
     }
   gtk_label_set_text (GTK_LABEL (subtitle), text);
 }
@@ -2506,6 +2542,7 @@ confab_window_init (ConfabWindow *self)
   g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self, 0);
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
+  g_signal_connect (self->search_entry, "activate", G_CALLBACK (search_activate_cb), self);
   g_signal_connect (self->search_entry, "stop-search", G_CALLBACK (stop_search_cb), self);
   g_signal_connect (self->back_button, "clicked", G_CALLBACK (back_clicked_cb), self);
   g_signal_connect (self->find_entry, "search-changed", G_CALLBACK (find_changed_cb), self);

@@ -4,8 +4,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * A standalone ConfabTestServer for benchmarks and shell-driven tests:
- * prints its URL on one line, then serves until SIGTERM/SIGINT or until its
- * stdin (when that is a pipe or a socket) reaches EOF.
+ * prints its URL on one line (then, with --log-requests, "METHOD PATH" for
+ * each request as it arrives), then serves until SIGTERM/SIGINT or until
+ * its stdin (when that is a pipe or a socket) reaches EOF.
  */
 
 #include "config.h"
@@ -38,6 +39,18 @@ static const char models_ollama[] =
   "{\"models\":[{\"name\":\"bench-model\",\"model\":\"bench-model\"}]}";
 
 static void read_stdin (Serve *serve);
+
+/* A shell script waits for a line to know what the client has asked. */
+static void
+request_received_cb (ConfabTestServer *server,
+                     guint             index,
+                     gpointer          user_data)
+{
+  printf ("%s %s\n",
+          confab_test_server_get_request_method (server, index),
+          confab_test_server_get_request_path (server, index));
+  fflush (stdout);
+}
 
 static gboolean
 parse_uint (const char *str,
@@ -252,6 +265,7 @@ main (int   argc,
   g_autofree char *text = NULL;
   int openai_tokens = -1;
   int ollama_tokens = -1;
+  gboolean log_requests = FALSE;
   Serve serve = { 0 };
   guint sigterm_id;
   guint sigint_id;
@@ -267,6 +281,8 @@ main (int   argc,
       "PATH=FILE[,OPTION=VALUE]..." },
     { "expected-text", 0, 0, G_OPTION_ARG_FILENAME, &expected_text_file,
       "Write the generated stream's text to FILE", "FILE" },
+    { "log-requests", 0, 0, G_OPTION_ARG_NONE, &log_requests,
+      "After the URL, print \"METHOD PATH\" for each request as it arrives", NULL },
     { NULL }
   };
 
@@ -354,6 +370,8 @@ main (int   argc,
 
   printf ("%s\n", confab_test_server_get_url (server));
   fflush (stdout);
+  if (log_requests)
+    g_signal_connect (server, "request-received", G_CALLBACK (request_received_cb), NULL);
 
   g_main_loop_run (serve.loop);
 

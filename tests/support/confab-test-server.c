@@ -91,6 +91,13 @@ struct _ConfabTestServer
 
 G_DEFINE_FINAL_TYPE (ConfabTestServer, confab_test_server, G_TYPE_OBJECT)
 
+enum {
+  REQUEST_RECEIVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void stream_schedule_step (Stream *stream);
 
 static void
@@ -544,6 +551,7 @@ record_request (ConfabTestServer  *self,
   request->time = g_get_monotonic_time ();
 
   g_ptr_array_add (self->requests, request);
+  g_signal_emit (self, signals[REQUEST_RECEIVED], 0, self->requests->len - 1);
 }
 
 /* The tool results of @root in the shape of @api, as (id, content) pairs:
@@ -799,6 +807,15 @@ confab_test_server_class_init (ConfabTestServerClass *klass)
 
   object_class->dispose = confab_test_server_dispose;
   object_class->finalize = confab_test_server_finalize;
+
+  /* Emitted with the request's index once it has been recorded, before
+   * it is answered. */
+  signals[REQUEST_RECEIVED] =
+    g_signal_new ("request-received",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void

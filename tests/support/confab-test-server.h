@@ -151,7 +151,9 @@ void                confab_test_response_expect_tool_results (ConfabTestResponse
                                                               const char * const *contains);
 
 /* Requests received so far (recorded when the request, body included, has
- * been read), oldest first. Returned pointers are owned by @self. */
+ * been read), oldest first. Returned pointers are owned by @self. The
+ * ::request-received signal (a guint, the request's index) says when one
+ * has been recorded, before it is answered. */
 guint               confab_test_server_get_n_requests     (ConfabTestServer   *self);
 const char         *confab_test_server_get_request_path   (ConfabTestServer   *self,
                                                            guint               i);

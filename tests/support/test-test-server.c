@@ -292,19 +292,35 @@ response_encoding (Fetch *fetch)
 }
 
 static void
+request_received_cb (ConfabTestServer *server,
+                     guint             index,
+                     gpointer          user_data)
+{
+  GString *log = user_data;
+
+  g_string_append_printf (log, "%u %s %s;", index,
+                          confab_test_server_get_request_method (server, index),
+                          confab_test_server_get_request_path (server, index));
+}
+
+static void
 test_json (Fixture       *fixture,
            gconstpointer  user_data)
 {
   static const char body[] = "{\"object\":\"list\",\"data\":[]}";
   ConfabTestResponse *resp;
   g_autoptr(Fetch) fetch = NULL;
+  g_autoptr(GString) log = g_string_new (NULL);
   SoupMessageHeaders *headers;
 
   resp = confab_test_server_add_response (fixture->server, "/v1/models", 200);
   confab_test_response_set_body_string (resp, body);
   confab_test_response_add_header (resp, "X-Confab-Test", "yes");
+  g_signal_connect (fixture->server, "request-received", G_CALLBACK (request_received_cb), log);
 
   fetch = fetch_sync (fixture, "GET", "/v1/models", NULL);
+  g_assert_cmpstr (log->str, ==, "0 GET /v1/models;");
+  g_signal_handlers_disconnect_by_data (fixture->server, log);
   g_assert_no_error (fetch->error);
   g_assert_cmpuint (soup_message_get_status (fetch->msg), ==, 200);
   headers = soup_message_get_response_headers (fetch->msg);

@@ -304,6 +304,34 @@ test_new_chat (Fixture       *fixture,
   WAIT_FOR (n_messages (fixture) == 2);
 }
 
+/* Ctrl+K, a word of an earlier reply, Enter: that conversation opens,
+ * ready for the next message. */
+static void
+test_search_enter_opens_best_hit (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  ConfabTestResponse *response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  GtkWidget *search_entry = GTK_WIDGET (child (fixture, "search_entry"));
+
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, "First");
+  WAIT_FOR (n_messages (fixture) == 2 && confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (n_conversations (fixture) == 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-chat", NULL));
+  g_assert_cmpuint (n_messages (fixture), ==, 0);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.search", NULL));
+  g_assert_true (gtk_widget_is_ancestor (gtk_window_get_focus (GTK_WINDOW (fixture->window)), search_entry));
+  /* Enter right after typing, before the entry's own delayed search. */
+  gtk_editable_set_text (GTK_EDITABLE (search_entry), "quoted");
+  g_signal_emit_by_name (search_entry, "activate");
+
+  WAIT_FOR (n_messages (fixture) == 2);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 0)), ==, "First");
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == GTK_WIDGET (child (fixture, "composer_view")));
+}
+
 static void
 test_delete_and_undo (Fixture       *fixture,
                       gconstpointer  data)
@@ -574,10 +602,14 @@ test_first_run_finds_server (Fixture       *fixture,
                              gconstpointer  data)
 {
   GListModel *models = gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")));
+  const char *description;
 
   WAIT_FOR (g_list_model_get_n_items (models) == 1);
   g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (models), 0), ==, "test-model · Test");
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (child (fixture, "welcome_box"))));
+  /* It no longer says it is looking. */
+  description = adw_status_page_get_description (ADW_STATUS_PAGE (child (fixture, "empty_page")));
+  g_assert_true (description == NULL || description[0] == '\0');
 }
 
 /* First run with nothing that answers: the welcome page offers the usual
@@ -946,12 +978,15 @@ test_models_grouped (Fixture       *fixture,
   confab_window_reload_providers (fixture->window);
   WAIT_FOR (g_list_model_get_n_items (gtk_drop_down_get_model (dropdown)) == 3);
 
-  /* The popup, as a click or Enter opens it. */
-  g_signal_emit_by_name (dropdown, "activate");
+  /* The popup, as a click or Enter opens it. Other tests' windows on
+   * the same display may take the focus, which would close a popup that
+   * hides when its window loses it. */
   for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (dropdown)); c != NULL; c = gtk_widget_get_next_sibling (c))
     if (GTK_IS_POPOVER (c))
       popover = c;
   g_assert_nonnull (popover);
+  gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
+  g_signal_emit_by_name (dropdown, "activate");
   WAIT_FOR (gtk_widget_get_mapped (popover));
   collect_labels (popover, listed);
   /* The providers answer in either order; each heading comes right above
@@ -1031,6 +1066,8 @@ main (int   argc,
               test_escape_stops, fixture_teardown);
   g_test_add ("/window/new-chat", Fixture, NULL, fixture_setup,
               test_new_chat, fixture_teardown);
+  g_test_add ("/window/search-enter-opens-best-hit", Fixture, NULL, fixture_setup,
+              test_search_enter_opens_best_hit, fixture_teardown);
   g_test_add ("/window/delete-and-undo", Fixture, NULL, fixture_setup,
               test_delete_and_undo, fixture_teardown);
   g_test_add ("/window/retry-after-failure", Fixture, NULL, fixture_setup,
