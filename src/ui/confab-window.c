@@ -147,7 +147,10 @@ static void
 toast (ConfabWindow *self,
        const char   *message)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+  /* A turn stopped by the window's closing reports after its widgets
+   * are gone. */
+  if (self->toast_overlay != NULL)
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
 }
 
 /* The settings, or %NULL when the schema is not installed (a binary run
@@ -209,6 +212,8 @@ update_send_state (ConfabWindow *self)
 {
   gboolean generating = self->conversation_id != 0 && current_turn (self) != NULL;
 
+  if (self->send_stack == NULL)
+    return;
   gtk_stack_set_visible_child_name (self->send_stack, generating ? "stop" : "send");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", generating);
 }
@@ -900,8 +905,12 @@ static void
 refresh_message_item (ConfabWindow  *self,
                       ConfabMessage *message)
 {
-  ConfabMessageRow *row = find_row (GTK_WIDGET (self->message_list), message);
+  ConfabMessageRow *row;
   guint position;
+
+  if (self->message_list == NULL)
+    return;
+  row = find_row (GTK_WIDGET (self->message_list), message);
 
   /* The row showing it updates in place (a reply that just finished keeps
    * what it rendered); otherwise rebinding shows the new state. */
@@ -935,7 +944,10 @@ turn_done_cb (GObject      *object,
 
           adw_toast_set_button_label (offer, _("_Preferences"));
           adw_toast_set_action_name (offer, "app.preferences");
-          adw_toast_overlay_add_toast (self->toast_overlay, offer);
+          if (self->toast_overlay != NULL)
+            adw_toast_overlay_add_toast (self->toast_overlay, offer);
+          else
+            g_object_unref (offer);
         }
     }
   else if (outcome == CONFAB_AGENT_STEP_LIMIT)
@@ -2123,17 +2135,34 @@ confab_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (confab_window_parent_class)->close_request (window);
 }
 
+/* Turns still running stop, whatever they wait for (a reply, a tool, an
+ * answer to a question nobody can see any more); what came is kept. Each
+ * turn holds the window, so this cannot wait for dispose. */
+static void
+stop_turns (ConfabWindow *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->turns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_cancellable_cancel (((Turn *)value)->cancellable);
+}
+
+static void
+confab_window_unrealize (GtkWidget *widget)
+{
+  stop_turns (CONFAB_WINDOW (widget));
+
+  GTK_WIDGET_CLASS (confab_window_parent_class)->unrealize (widget);
+}
+
 static void
 confab_window_dispose (GObject *object)
 {
   ConfabWindow *self = (ConfabWindow *)object;
-  GHashTableIter iter;
-  gpointer value;
 
-  /* Replies still running stop; what came is saved as stopped. */
-  g_hash_table_iter_init (&iter, self->turns);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_cancellable_cancel (((Turn *)value)->cancellable);
+  stop_turns (self);
 
   /* A deletion waiting for its undo toast is final when the window goes. */
   commit_pending_delete (self);
@@ -2428,6 +2457,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   object_class->dispose = confab_window_dispose;
   object_class->finalize = confab_window_finalize;
   GTK_WINDOW_CLASS (klass)->close_request = confab_window_close_request;
+  GTK_WIDGET_CLASS (klass)->unrealize = confab_window_unrealize;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/confab/Confab/ui/confab-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, toast_overlay);

@@ -938,6 +938,38 @@ test_tool_approval_card (Fixture       *fixture,
   confab_toolbox_remove (confab_application_get_toolbox (fixture->app), "list_things");
 }
 
+/* Closing the window while a tool waits for approval stops the turn:
+ * the question is withdrawn, nothing runs, nothing warns. */
+static void
+test_close_while_asking (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const char *names[] = { "list_things", NULL };
+  const char *arguments[] = { "{\"path\":\"/srv\"}", NULL };
+  g_autoptr(TestGuardedTool) tool = g_object_new (TEST_TYPE_GUARDED_TOOL,
+                                                  "name", "list_things",
+                                                  "needs-approval", TRUE,
+                                                  NULL);
+  g_autoptr(GBytes) calls = confab_test_generate_tool_call_stream ("openai", NULL, names, arguments);
+  g_autoptr(ConfabApproval) approval = NULL;
+  ConfabToolbox *toolbox = confab_application_get_toolbox (fixture->app);
+
+  confab_toolbox_add (toolbox, CONFAB_TOOL (tool));
+  confab_test_response_set_body (confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200), calls);
+
+  type_and_send (fixture, "List them");
+  WAIT_FOR (n_messages (fixture) == 3 && confab_message_get_approval (message_at (fixture, 2)) != NULL);
+  approval = g_object_ref (confab_message_get_approval (message_at (fixture, 2)));
+
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  fixture->window = NULL;
+  WAIT_FOR (confab_approval_get_resolved (approval));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (tool->n_calls, ==, 0);
+  confab_toolbox_remove (toolbox, "list_things");
+}
+
 /* The visible labels under @widget, in order, "|"-separated. */
 static void
 collect_labels (GtkWidget *widget,
@@ -1054,6 +1086,8 @@ main (int   argc,
     g_settings_set_boolean (settings, "notify-when-done", FALSE);
   }
 
+  g_test_add ("/window/close-while-asking", Fixture, NULL, fixture_setup,
+              test_close_while_asking, fixture_teardown);
   g_test_add ("/window/large-paste", Fixture, NULL, fixture_setup,
               test_large_paste, fixture_teardown);
   g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
