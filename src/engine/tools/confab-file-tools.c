@@ -143,7 +143,8 @@ resolve_path (char       **dirs,
     {
       g_set_error_literal (error, CONFAB_ERROR, CONFAB_ERROR_DENIED,
                            _("The user has not granted any folder to this conversation, so no file "
-                             "can be read; they can grant one in the conversation's tool settings"));
+                             "can be read; they can grant one with “Grant a Folder to Tools” in the "
+                             "window's menu (Ctrl+Shift+O), or --allow-dir in confab-cli"));
       return NULL;
     }
 
