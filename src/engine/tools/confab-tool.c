@@ -458,7 +458,7 @@ typedef struct
   GSource      *timeout_source;
   gulong        cancelled_id;
   GCancellable *outer;
-  gboolean      timed_out;
+  gboolean      returned;
 } RunData;
 
 static void
@@ -487,6 +487,9 @@ run_fail (GTask      *task,
   RunData *run = g_task_get_task_data (task);
 
   g_cancellable_cancel (run->inner);
+  if (run->returned)
+    return;
+  run->returned = TRUE;
   g_task_return_new_error (task, CONFAB_ERROR, code, "%s", message);
 }
 
@@ -500,8 +503,7 @@ run_timeout_cb (gpointer user_data)
   g_autofree char *message = NULL;
 
   g_clear_pointer (&run->timeout_source, g_source_unref);
-  run->timed_out = TRUE;
-  if (!g_task_had_error (task) && !g_task_get_completed (task))
+  if (!run->returned)
     {
       message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                               "The tool “%s” did not finish within %u second and was stopped",
@@ -518,8 +520,7 @@ run_cancelled_idle_cb (gpointer user_data)
 {
   GTask *task = user_data;
 
-  if (!g_task_get_completed (task) && !g_task_had_error (task))
-    run_fail (task, CONFAB_ERROR_CANCELLED, _("Stopped"));
+  run_fail (task, CONFAB_ERROR_CANCELLED, _("Stopped"));
   return G_SOURCE_REMOVE;
 }
 
@@ -549,12 +550,14 @@ run_done_cb (GObject      *object,
   ConfabTool *self = CONFAB_TOOL (object);
   g_autoptr(ConfabToolResult) tool_result = NULL;
   g_autoptr(GError) error = NULL;
+  RunData *run = g_task_get_task_data (task);
 
   tool_result = CONFAB_TOOL_GET_CLASS (self)->run_finish (self, result, &error);
 
   /* A timeout or a cancellation already answered. */
-  if (g_task_had_error (task))
+  if (run->returned)
     return;
+  run->returned = TRUE;
 
   if (tool_result == NULL)
     {
