@@ -240,6 +240,10 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   g_clear_pointer (&fixture->pending, g_ptr_array_unref);
+  /* What a stopped turn left queued (its questions withdrawn from an
+   * idle) runs first. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_assert_finalize_object (fixture->agent);
   g_clear_object (&fixture->echo);
   g_clear_object (&fixture->wait);
