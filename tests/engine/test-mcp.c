@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "confab-engine.h"
+#include "confab-test-server.h"
 
 #define WATCHDOG_SECONDS 30
 
@@ -319,30 +320,10 @@ find_method (GPtrArray  *messages,
   return NULL;
 }
 
-/* Gone: no such process, or a zombie nobody reaps (a reparented
- * grandchild in a container). */
-static gboolean
-process_is_gone (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int)pid);
-  g_autofree char *stat = NULL;
-  const char *end;
-
-  if (kill (pid, 0) != 0)
-    return errno == ESRCH;
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return TRUE;
-  end = strrchr (stat, ')');
-  return end != NULL && end[1] == ' ' && end[2] == 'Z';
-}
-
 static void
 assert_process_gone (GPid pid)
 {
-  /* Polled on the main loop, for at most 5 s. */
-  for (guint i = 0; i < 500 && !process_is_gone (pid); i++)
-    run_for (10);
-  g_assert_true (process_is_gone (pid));
+  g_assert_true (confab_test_wait_for_process_death (pid, 5000));
 }
 
 static void
@@ -714,7 +695,7 @@ test_handshake (Fixture       *fixture,
   g_assert_true (unknown_refused);
 
   stop_server (server);
-  g_assert_true (process_is_gone (pid));
+  g_assert_true (confab_test_process_is_dead (pid));
   g_assert_finalize_object (g_steal_pointer (&server));
 }
 
@@ -1209,12 +1190,12 @@ test_shutdown (Fixture       *fixture,
     }
   grandchild = (GPid)g_ascii_strtoll (line + strlen ("grandchild "), NULL, 10);
   g_assert_cmpint (grandchild, >, 0);
-  g_assert_false (process_is_gone (grandchild));
+  g_assert_false (confab_test_process_is_dead (grandchild));
 
   /* Stopped: the server and what it started are gone. */
   stop_server (server);
   g_assert_cmpint (confab_mcp_server_get_pid (server), ==, 0);
-  g_assert_true (process_is_gone (pid));
+  g_assert_true (confab_test_process_is_dead (pid));
   assert_process_gone (grandchild);
 
   g_assert_finalize_object (g_steal_pointer (&server));
@@ -1241,7 +1222,7 @@ test_stop_escalation (Fixture       *fixture,
   g_test_message ("stopping a server that ignores EOF and SIGTERM took %.3f s", elapsed / 1e6);
   g_assert_cmpint (elapsed, >=, 3900 * 1000);
   g_assert_cmpint (elapsed, <, 8 * G_USEC_PER_SEC);
-  g_assert_true (process_is_gone (pid));
+  g_assert_true (confab_test_process_is_dead (pid));
 
   g_assert_finalize_object (g_steal_pointer (&server));
 }
@@ -1340,7 +1321,7 @@ test_manager (Fixture       *fixture,
   confab_mcp_manager_shutdown_async (manager, NULL, wait_cb, &wait);
   g_assert_true (confab_mcp_manager_shutdown_finish (manager, wait_result (&wait), NULL));
   wait_clear (&wait);
-  g_assert_true (process_is_gone (pid));
+  g_assert_true (confab_test_process_is_dead (pid));
 
   g_clear_object (&tool_result);
   drain_main_context ();
@@ -1370,7 +1351,7 @@ test_manager_shutdown_sync (Fixture       *fixture,
   g_assert_cmpint (pid, >, 0);
 
   g_assert_true (confab_mcp_manager_shutdown_sync (manager, 5000));
-  g_assert_true (process_is_gone (pid));
+  g_assert_true (confab_test_process_is_dead (pid));
 
   drain_main_context ();
   g_assert_finalize_object (g_steal_pointer (&manager));

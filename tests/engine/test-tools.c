@@ -207,22 +207,10 @@ release_tool (ConfabTool *tool)
   g_assert_true (wait_for (pointer_cleared, &weak));
 }
 
-/* Dead: gone, or a zombie (a killed process whose parent died is
- * reparented, and PID 1 of a container may never reap it). */
 static gboolean
 process_is_dead (gpointer data)
 {
-  pid_t pid = GPOINTER_TO_INT (data);
-  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *stat = NULL;
-  const char *end;
-
-  if (kill (pid, 0) != 0 && errno == ESRCH)
-    return TRUE;
-  if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
-    return TRUE;
-  end = strrchr (stat, ')');
-  return end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+  return confab_test_process_is_dead (GPOINTER_TO_INT (data));
 }
 
 static gboolean

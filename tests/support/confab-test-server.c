@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "confab-test-server"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -1446,4 +1447,45 @@ confab_test_generate_text_reply (const char *api,
     }
 
   return g_string_free_to_bytes (out);
+}
+
+gboolean
+confab_test_process_is_dead (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  if (kill (pid, 0) != 0 && errno == ESRCH)
+    return TRUE;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  end = strrchr (stat, ')');
+  return end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+}
+
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+confab_test_wait_for_process_death (GPid  pid,
+                                    guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!confab_test_process_is_dead (pid) && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GSource) tick = g_timeout_source_new (10);
+      gboolean ticked = FALSE;
+
+      g_source_set_callback (tick, set_flag_cb, &ticked, NULL);
+      g_source_attach (tick, g_main_context_get_thread_default ());
+      while (!ticked)
+        g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+    }
+  return confab_test_process_is_dead (pid);
 }

@@ -210,6 +210,14 @@ const char         *confab_test_chat_path                 (const char         *a
 char               *confab_test_server_dup_base_url       (ConfabTestServer   *self,
                                                            const char         *api);
 
+/* Dead: no such process, or a zombie nobody reaps (a killed grandchild
+ * is reparented, and PID 1 of a container may never reap it). */
+gboolean            confab_test_process_is_dead           (GPid                pid);
+/* Polls confab_test_process_is_dead() every 10 ms on the thread-default
+ * main context, for at most @timeout_ms; returns what it found last. */
+gboolean            confab_test_wait_for_process_death    (GPid                pid,
+                                                           guint               timeout_ms);
+
 /* The recorded fixtures under tests/fixtures (G_TEST_SRCDIR is tests/). */
 char               *confab_test_fixture_path              (const char         *dir,
                                                            const char         *name);
