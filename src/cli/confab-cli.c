@@ -38,6 +38,7 @@ typedef struct
   ConfabStore    *store;
   ConfabToolbox  *toolbox;
   ConfabMcpManager *mcp;
+  gboolean        mcp_failed;
   int             exit_code;
   gboolean        turn_done;
   gboolean        interrupted;
@@ -353,7 +354,7 @@ static void
 print_json_tool_result (ConfabMessage *message)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  JsonNode *structured = g_object_get_data (G_OBJECT (message), "confab-structured-result");
+  JsonNode *structured = confab_message_get_structured (message);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
@@ -413,7 +414,7 @@ tool_started_cb (ConfabAgent   *agent,
                  ConfabMessage *message,
                  Cli           *cli)
 {
-  ConfabToolCall *call = g_object_get_data (G_OBJECT (message), "confab-tool-call");
+  ConfabToolCall *call = confab_message_get_call (message);
   g_autofree char *arguments = NULL;
   g_autofree char *line = NULL;
 
@@ -950,9 +951,16 @@ select_tools (Cli         *cli,
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) start_error = NULL;
 
+      g_autoptr(GError) load_error = NULL;
+
+      /* A file that cannot be read is a failure, not a usage error. */
       cli->mcp = confab_mcp_manager_new (NULL);
-      if (!confab_mcp_manager_reload (cli->mcp, error))
-        return FALSE;
+      if (!confab_mcp_manager_reload (cli->mcp, &load_error))
+        {
+          confab_cli_print_error ("%s", load_error->message);
+          cli->mcp_failed = TRUE;
+          return FALSE;
+        }
       confab_mcp_manager_set_toolbox (cli->mcp, available);
       confab_mcp_manager_start_all_async (cli->mcp, cli->cancellable, confab_cli_async_cb, &result);
       /* A server that did not start is named; the run goes on without it. */
@@ -1207,7 +1215,7 @@ main (int   argc,
   cli.toolbox = confab_toolbox_new ();
   if (opt_tools != NULL && !select_tools (&cli, opt_tools, &error))
     {
-      exit_code = usage_error (error->message);
+      exit_code = cli.mcp_failed ? EXIT_FAILURE : usage_error (error->message);
       goto out;
     }
 

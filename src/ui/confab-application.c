@@ -175,12 +175,9 @@ apply_tool_policies (ConfabApplication *self)
   if (self->settings == NULL)
     return;
 
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->toolbox)); i++)
-    {
-      g_autoptr(ConfabTool) tool = g_list_model_get_item (G_LIST_MODEL (self->toolbox), i);
-      confab_toolbox_reset_policy (self->toolbox, confab_tool_get_name (tool));
-    }
-
+  /* Policies are kept by name: those of tools not here yet (an MCP
+   * server still starting) apply when they come. */
+  confab_toolbox_clear_policies (self->toolbox);
   policies = g_settings_get_value (self->settings, "tool-approval");
   g_variant_iter_init (&iter, policies);
   while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
@@ -237,7 +234,6 @@ mcp_loaded_cb (GObject      *object,
   /* Every server starts now, all at once, and stays up: their tools are
    * there for the first turn. */
   confab_mcp_manager_start_all_async (CONFAB_MCP_MANAGER (object), NULL, mcp_started_cb, NULL);
-  apply_tool_policies (self);
 }
 
 static void
@@ -280,6 +276,7 @@ confab_application_startup (GApplication *app)
     { "win.find", { "<Control>f", NULL } },
     { "win.archive", { "<Control><Shift>a", NULL } },
     { "win.grant-folder", { "<Control><Shift>o", NULL } },
+    { "conversation.allow-private-network", { "<Control><Shift>n", NULL } },
   };
 
   /* A static library may drop its resources unless they are registered. */

@@ -116,7 +116,7 @@ static void
 show_tool (ConfabMessageRow *self,
            ConfabMessage    *message)
 {
-  ConfabToolCall *call = g_object_get_data (G_OBJECT (message), "confab-tool-call");
+  ConfabToolCall *call = confab_message_get_call (message);
   ConfabApproval *approval = confab_message_get_approval (message);
   ConfabMessageState state = confab_message_get_state (message);
   const char *content = confab_message_get_content (message);

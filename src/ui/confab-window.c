@@ -1061,9 +1061,10 @@ agent_approval_requested_cb (ConfabAgent    *agent,
     }
 }
 
-/* Also for notices (a server that refused tools): a toast either way. */
+/* A step that could not be saved, or a notice (a server that refused
+ * tools): a toast either way. */
 static void
-agent_save_failed_cb (ConfabAgent *agent,
+agent_toast_cb (ConfabAgent *agent,
                       const char  *text,
                       Turn        *turn)
 {
@@ -1141,8 +1142,8 @@ start_turn (Turn      *turn,
   g_signal_connect (turn->agent, "message-updated", G_CALLBACK (agent_message_updated_cb), turn);
   g_signal_connect (turn->agent, "tool-started", G_CALLBACK (agent_tool_started_cb), turn);
   g_signal_connect (turn->agent, "approval-requested", G_CALLBACK (agent_approval_requested_cb), turn);
-  g_signal_connect (turn->agent, "save-failed", G_CALLBACK (agent_save_failed_cb), turn);
-  g_signal_connect (turn->agent, "notice", G_CALLBACK (agent_save_failed_cb), turn);
+  g_signal_connect (turn->agent, "save-failed", G_CALLBACK (agent_toast_cb), turn);
+  g_signal_connect (turn->agent, "notice", G_CALLBACK (agent_toast_cb), turn);
 
   confab_agent_run_async (turn->agent, request, user_id, turn->cancellable, turn_done_cb, turn);
 }
@@ -1523,7 +1524,6 @@ new_chat_action (GtkWidget  *widget,
 
   g_clear_object (&self->draft_context);
   gtk_single_selection_set_selected (self->conversation_selection, GTK_INVALID_LIST_POSITION);
-  sync_private_network (self);
   open_conversation (self, NULL);
   adw_leaflet_set_visible_child (self->leaflet, self->content);
   gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
@@ -2045,7 +2045,7 @@ bind_message_cb (GtkSignalListItemFactory *factory,
   /* A stored tool result's card shows the call it answers, found in the
    * reply that asked for it. */
   if (confab_message_get_role (message) == CONFAB_ROLE_TOOL &&
-      g_object_get_data (G_OBJECT (message), "confab-tool-call") == NULL)
+      confab_message_get_call (message) == NULL)
     {
       guint position = gtk_list_item_get_position (item);
 
@@ -2059,8 +2059,7 @@ bind_message_cb (GtkSignalListItemFactory *factory,
           for (guint j = 0; j < calls->len; j++)
             if (g_strcmp0 (confab_tool_call_get_id (g_ptr_array_index (calls, j)),
                            confab_message_get_tool_call_id (message)) == 0)
-              g_object_set_data_full (G_OBJECT (message), "confab-tool-call",
-                                      g_object_ref (g_ptr_array_index (calls, j)), g_object_unref);
+              confab_message_set_call (message, g_ptr_array_index (calls, j));
           break;
         }
     }

@@ -316,6 +316,25 @@ test_agent_uses_mcp_tool (Fixture       *fixture,
   g_assert_cmpuint (confab_test_server_get_n_requests (server), ==, 2);
 }
 
+/* An MCP configuration that cannot be read fails the run (status 1, one
+ * line naming the file), before anything is sent. */
+static void
+test_agent_bad_config (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(ConfabTestServer) server = confab_test_server_new ();
+  g_autofree char *url = confab_test_server_dup_base_url (server, "openai");
+  g_autoptr(ConfabCliResult) result = NULL;
+
+  write_file (fixture->config_path, "{\"mcpServers\": {\"broken\": ");
+  result = confab_cli_run (fixture->launcher, NULL,
+                           (const char * const[]) { "--base-url", url, "--model", "m", "--tools", "all", "hi", NULL });
+  g_assert_cmpint (result->exit_status, ==, 1);
+  confab_cli_assert_one_error_line (result->err);
+  g_assert_nonnull (strstr (result->err, "mcp.json"));
+  g_assert_cmpuint (confab_test_server_get_n_requests (server), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -336,6 +355,7 @@ main (int   argc,
   ADD ("/cli/mcp/call-usage", test_call_usage);
   ADD ("/cli/mcp/import", test_import);
   ADD ("/cli/mcp/agent-uses-mcp-tool", test_agent_uses_mcp_tool);
+  ADD ("/cli/mcp/agent-bad-config", test_agent_bad_config);
 #undef ADD
 
   return g_test_run ();

@@ -1039,30 +1039,32 @@ test_tools_asks_on_terminal (Fixture       *fixture,
 }
 
 /* fetch_url refuses this computer's addresses unless the run allows the
- * private network. */
+ * private network (data: whether it is allowed). */
 static void
 test_tools_private_network (Fixture       *fixture,
                             gconstpointer  user_data)
 {
+  gboolean allow = GPOINTER_TO_INT (user_data);
   g_autofree char *page_url = g_strconcat (confab_test_server_get_url (fixture->server), "/page", NULL);
   g_autofree char *arguments = g_strdup_printf ("{\"url\":\"%s\"}", page_url);
-  g_autoptr(ConfabCliResult) refused = NULL;
-  g_autoptr(ConfabCliResult) allowed = NULL;
+  g_autoptr(ConfabCliResult) result = NULL;
   ConfabTestResponse *page = confab_test_server_add_response (fixture->server, "/page", 200);
 
   confab_test_response_set_content_type (page, "text/html");
   confab_test_response_set_body_string (page, "<html><body><p>Local secret page</p></body></html>");
+  queue_tool_turn (fixture, "fetch_url", arguments, allow ? "Local secret page" : "127.0.0.1",
+                   allow ? "Fetched." : "Refused.");
 
-  queue_tool_turn (fixture, "fetch_url", arguments, "127.0.0.1", "Refused.");
-  refused = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--tools", "fetch_url", "Get it");
-  g_assert_cmpint (refused->exit_status, ==, 0);
-  g_assert_cmpstr (refused->out, ==, "Let me look.\n\nRefused.");
+  if (allow)
+    result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--tools", "fetch_url",
+                      "--allow-private-network", "Get it");
+  else
+    result = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--tools", "fetch_url", "Get it");
 
-  queue_tool_turn (fixture, "fetch_url", arguments, "Local secret page", "Fetched.");
-  allowed = RUN_CLI (NULL, NULL, "--base-url", fixture->openai_url, "--model", "m", "--tools", "fetch_url",
-                     "--allow-private-network", "Get it");
-  g_assert_cmpint (allowed->exit_status, ==, 0);
-  g_assert_cmpstr (allowed->out, ==, "Let me look.\n\nFetched.");
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpstr (result->out, ==, allow ? "Let me look.\n\nFetched." : "Let me look.\n\nRefused.");
+  /* The page was fetched only when allowed. */
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, allow ? 3 : 2);
 }
 
 static void
@@ -1123,7 +1125,8 @@ main (int   argc,
   ADD_TEST ("/cli/tools/denied-without-terminal", NULL, test_tools_denied_without_terminal);
   ADD_TEST ("/cli/tools/usage", NULL, test_tools_usage);
   ADD_TEST ("/cli/tools/asks-on-terminal", NULL, test_tools_asks_on_terminal);
-  ADD_TEST ("/cli/tools/private-network", NULL, test_tools_private_network);
+  ADD_TEST ("/cli/tools/private-network/refused", GINT_TO_POINTER (FALSE), test_tools_private_network);
+  ADD_TEST ("/cli/tools/private-network/allowed", GINT_TO_POINTER (TRUE), test_tools_private_network);
 
   /* NDJSON labelled application/json (as proxies and some servers do)
    * must not be mistaken for a single JSON document. Last, because it

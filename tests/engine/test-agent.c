@@ -13,8 +13,6 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -934,29 +932,6 @@ test_stored_steps (Fixture       *fixture,
 /* Stopping a turn while the real run_command runs: the command's whole
  * process group dies, the grandchild it started in the background too. */
 
-static gboolean
-process_is_dead (pid_t pid)
-{
-  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *stat = NULL;
-  const char *end;
-
-  if (kill (pid, 0) != 0 && errno == ESRCH)
-    return TRUE;
-  /* A killed process whose parent died is reparented, and PID 1 of a
-   * container may never reap it: a zombie is dead. */
-  if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
-    return TRUE;
-  end = strrchr (stat, ')');
-  return end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
-}
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 typedef struct
 {
   char         *pid_file;
@@ -991,7 +966,6 @@ test_cancel_kills_command (Fixture       *fixture,
   StopWhenStarted stop = { pid_file, cancellable };
   guint poll_id;
   pid_t grandchild;
-  gint64 deadline;
 
   confab_toolbox_add (fixture->toolbox, run_command);
   confab_toolbox_set_policy (fixture->toolbox, "run_command", CONFAB_TOOL_POLICY_ALLOW);
@@ -1014,12 +988,7 @@ test_cancel_kills_command (Fixture       *fixture,
 
   /* The kill was sent when the turn stopped; delivery is the kernel's:
    * wait for it on the main loop, bounded. */
-  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  poll_id = g_timeout_add (10, tick_cb, NULL);
-  while (!process_is_dead (grandchild) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_clear_handle_id (&poll_id, g_source_remove);
-  g_assert_true (process_is_dead (grandchild));
+  g_assert_true (confab_test_wait_for_process_death (grandchild, 5000));
 
   g_unlink (pid_file);
   g_rmdir (dir);
@@ -1109,6 +1078,25 @@ test_server_refuses_tools (Fixture       *fixture,
   g_assert_false (json_object_has_member (json_node_get_object (later), "tools"));
 }
 
+/* An error that mentions tools without refusing them is the turn's
+ * error, not a reason to ask again without tools. */
+static void
+test_tool_error_is_not_refusal (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  g_autoptr(ConfabChatRequest) request = new_request ("Hello");
+  ConfabTestResponse *resp = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 400);
+
+  confab_test_response_set_body_string (resp, "{\"error\":{\"message\":\"messages with role 'tool' must follow "
+                                              "tool_calls\",\"type\":\"invalid_request_error\"}}");
+
+  run_turn (fixture, request, 0, NULL);
+
+  g_assert_false (fixture->ok);
+  g_assert_error (fixture->error, CONFAB_ERROR, CONFAB_ERROR_BAD_REQUEST);
+  g_assert_cmpuint (confab_test_server_get_n_requests (fixture->server), ==, 1);
+}
+
 static void
 add_api_tests (const char *api)
 {
@@ -1148,6 +1136,8 @@ main (int   argc,
   g_test_add ("/agent/server-cannot-stream-tools", Fixture, NULL, fixture_set_up, test_server_cannot_stream_tools,
               fixture_tear_down);
   g_test_add ("/agent/ollama/server-refuses-tools", Fixture, "ollama", fixture_set_up, test_server_refuses_tools,
+              fixture_tear_down);
+  g_test_add ("/agent/tool-error-is-not-refusal", Fixture, NULL, fixture_set_up, test_tool_error_is_not_refusal,
               fixture_tear_down);
   g_test_add ("/agent/reply-error", Fixture, NULL, fixture_set_up, test_reply_error, fixture_tear_down);
   g_test_add ("/agent/stored-steps", Fixture, NULL, fixture_set_up, test_stored_steps, fixture_tear_down);

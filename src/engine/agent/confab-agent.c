@@ -524,9 +524,7 @@ finish_tool (GTask              *task,
                                        confab_message_get_tool_name (message), is_error);
   confab_message_set_state (message, state);
   confab_message_set_finished_at (message, g_get_real_time () / 1000);
-  if (structured != NULL)
-    g_object_set_data_full (G_OBJECT (message), "confab-structured-result", json_node_ref (structured),
-                            (GDestroyNotify) json_node_unref);
+  confab_message_set_structured (message, structured);
 
   store_final_state (self, message);
   g_signal_emit (self, signals[MESSAGE_UPDATED], 0, message);
@@ -569,14 +567,12 @@ run_tool (GTask      *task,
   ConfabAgent *self = g_task_get_source_object (task);
   Turn *turn = g_task_get_task_data (task);
   ConfabMessage *message = g_ptr_array_index (turn->tool_messages, index);
-  ConfabToolCall *call = g_object_get_data (G_OBJECT (message), "confab-tool-call");
+  ConfabToolCall *call = confab_message_get_call (message);
   ToolClosure *closure = g_new0 (ToolClosure, 1);
 
   closure->task = g_object_ref (task);
   closure->index = index;
 
-  g_object_set_data (G_OBJECT (message), "confab-tool-started-us",
-                     GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
   g_signal_emit (self, signals[TOOL_STARTED], 0, message);
 
   confab_tool_run_async (tool, self->context, confab_tool_call_get_arguments (call), turn->cancellable,
@@ -659,7 +655,7 @@ ask (GTask      *task,
   closure->task = g_object_ref (task);
   closure->index = index;
 
-  approval->call = g_object_ref (g_object_get_data (G_OBJECT (message), "confab-tool-call"));
+  approval->call = g_object_ref (confab_message_get_call (message));
   approval->tool = g_object_ref (tool);
   approval->message = g_object_ref (message);
   approval->answered = approval_answered;
@@ -730,7 +726,7 @@ launch_tools (GTask *task)
   for (guint i = 0; i < n; i++)
     {
       ConfabMessage *message = g_ptr_array_index (turn->tool_messages, i);
-      ConfabToolCall *call = g_object_get_data (G_OBJECT (message), "confab-tool-call");
+      ConfabToolCall *call = confab_message_get_call (message);
       const char *name = confab_tool_call_get_name (call);
       ConfabTool *tool = confab_toolbox_lookup (self->toolbox, name);
       const GError *arguments_error = confab_tool_call_get_arguments_error (call);
@@ -839,7 +835,6 @@ start_tool_phase (GTask *task)
 
       confab_message_set_state (message, CONFAB_MESSAGE_STREAMING);
       confab_message_set_created_at (message, g_get_real_time () / 1000);
-      g_object_set_data_full (G_OBJECT (message), "confab-tool-call", g_object_ref (call), g_object_unref);
       g_ptr_array_add (turn->tool_messages, message);
       g_ptr_array_add (self->messages, g_object_ref (message));
       g_signal_emit (self, signals[MESSAGE_ADDED], 0, message);
@@ -869,8 +864,14 @@ try_without_what_was_refused (ConfabAgent *self,
         g_error_matches (turn->reply_error, CONFAB_ERROR, CONFAB_ERROR_BAD_REQUEST)))
     return FALSE;
 
+  /* What servers say when they won't take tools: Ollama "does not
+   * support tools", llama.cpp "tools param requires --jinja flag" and
+   * "Cannot use tools with stream", vLLM "tool choice requires
+   * --enable-auto-tool-choice". Any other error is the turn's. */
   lower = g_utf8_strdown (turn->reply_error->message, -1);
-  if (strstr (lower, "tool") == NULL)
+  if (strstr (lower, "tool") == NULL ||
+      (strstr (lower, "support") == NULL && strstr (lower, "requires") == NULL &&
+       strstr (lower, "cannot use tools") == NULL && strstr (lower, "not enabled") == NULL))
     return FALSE;
 
   turn->fallbacks++;
@@ -937,7 +938,7 @@ reply_part_done (GTask *task)
     }
   /* Without tools nothing was offered: calls the model makes anyway end
    * the turn as they are, for the caller to show. */
-  if (confab_message_get_tool_calls (message)->len == 0 || confab_toolbox_get_n_tools (self->toolbox) == 0)
+  if (confab_message_get_tool_calls (message)->len == 0 || confab_chat_request_get_tools (turn->request)->len == 0)
     {
       finish_turn (task, CONFAB_AGENT_FINAL);
       return;

@@ -23,6 +23,8 @@ struct _ConfabMessage
   GPtrArray  *tool_calls;
   char       *tool_call_id;
   char       *tool_name;
+  ConfabToolCall *call;
+  JsonNode   *structured;
 
   /* Stored metadata */
   gint64              id;
@@ -48,6 +50,8 @@ confab_message_finalize (GObject *object)
   g_clear_pointer (&self->tool_calls, g_ptr_array_unref);
   g_clear_pointer (&self->tool_call_id, g_free);
   g_clear_pointer (&self->tool_name, g_free);
+  g_clear_object (&self->call);
+  g_clear_pointer (&self->structured, json_node_unref);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->model, g_free);
 
@@ -107,9 +111,58 @@ confab_message_new_tool_result (ConfabToolCall *call,
   self = confab_message_new (CONFAB_ROLE_TOOL, content);
   self->tool_call_id = g_strdup (confab_tool_call_get_id (call));
   self->tool_name = g_strdup (confab_tool_call_get_name (call));
+  self->call = g_object_ref (call);
   self->is_error = !!is_error;
 
   return self;
+}
+
+/**
+ * confab_message_get_call:
+ *
+ * Returns: (transfer none) (nullable): for a tool result, the call it
+ *   answers, when known (a result read back from storage has only the
+ *   call's id until it is tied with confab_message_set_call()).
+ */
+ConfabToolCall *
+confab_message_get_call (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), NULL);
+  return self->call;
+}
+
+void
+confab_message_set_call (ConfabMessage  *self,
+                         ConfabToolCall *call)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  g_return_if_fail (call == NULL || CONFAB_IS_TOOL_CALL (call));
+
+  g_set_object (&self->call, call);
+}
+
+/**
+ * confab_message_get_structured:
+ *
+ * Returns: (transfer none) (nullable): for a tool result, the tool's
+ *   machine-readable result, when it gave one (not stored).
+ */
+JsonNode *
+confab_message_get_structured (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), NULL);
+  return self->structured;
+}
+
+void
+confab_message_set_structured (ConfabMessage *self,
+                               JsonNode      *structured)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+
+  g_clear_pointer (&self->structured, json_node_unref);
+  if (structured != NULL)
+    self->structured = json_node_ref (structured);
 }
 
 ConfabRole

@@ -53,6 +53,12 @@ GPtrArray     *confab_message_get_tool_calls     (ConfabMessage  *self);
 void           confab_message_add_tool_call      (ConfabMessage  *self,
                                                   ConfabToolCall *call);
 const char    *confab_message_get_tool_call_id   (ConfabMessage  *self);
+ConfabToolCall *confab_message_get_call          (ConfabMessage  *self);
+void           confab_message_set_call           (ConfabMessage  *self,
+                                                  ConfabToolCall *call);
+JsonNode      *confab_message_get_structured     (ConfabMessage  *self);
+void           confab_message_set_structured     (ConfabMessage  *self,
+                                                  JsonNode       *structured);
 const char    *confab_message_get_tool_name      (ConfabMessage  *self);
 gboolean       confab_message_get_is_error       (ConfabMessage  *self);
 /* Stored metadata; 0 / NULL / -1 when the message is not stored. */

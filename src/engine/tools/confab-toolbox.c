@@ -214,6 +214,14 @@ confab_toolbox_reset_policy (ConfabToolbox *self,
   g_hash_table_remove (self->policies, name);
 }
 
+void
+confab_toolbox_clear_policies (ConfabToolbox *self)
+{
+  g_return_if_fail (CONFAB_IS_TOOLBOX (self));
+
+  g_hash_table_remove_all (self->policies);
+}
+
 GPtrArray *
 confab_toolbox_dup_specs (ConfabToolbox *self)
 {

@@ -34,6 +34,8 @@ void              confab_toolbox_set_policy (ConfabToolbox    *self,
 /* Forgets the policy set for @name: the tool's default applies again. */
 void              confab_toolbox_reset_policy (ConfabToolbox  *self,
                                                const char     *name);
+/* Forgets every policy set: the tools' defaults apply again. */
+void              confab_toolbox_clear_policies (ConfabToolbox *self);
 /* What the model is told: one spec per tool whose policy is not never. */
 GPtrArray        *confab_toolbox_dup_specs  (ConfabToolbox    *self);
 
