@@ -280,34 +280,14 @@ call_main (int    argc,
   if (timeout < 0)
     return usage_error (_("--timeout must be 0 or more seconds"));
 
-  arguments = json_from_string (argc == 4 ? argv[3] : "{}", &error);
-  if (arguments == NULL || !JSON_NODE_HOLDS_OBJECT (arguments))
+  if (!confab_json_parse (argc == 4 ? argv[3] : "{}", -1, &arguments, &error))
     {
-      g_autofree char *message = NULL;
-
-      if (error != NULL)
-        {
-          /* json-glib says "<data>:1:COLUMN: Parse error: WHAT". */
-          const char *what = error->message;
-          const char *column = NULL;
-
-          if (g_str_has_prefix (what, "<data>:1:") && strstr (what, ": Parse error: ") != NULL)
-            {
-              column = what + strlen ("<data>:1:");
-              what = strstr (what, ": Parse error: ") + strlen (": Parse error: ");
-            }
-          if (column != NULL)
-            /* Translators: %d is a column number, %s what is wrong there. */
-            message = g_strdup_printf (_("the arguments are not valid JSON: column %d: %s"),
-                                       atoi (column), what);
-          else
-            /* Translators: %s says what is wrong with the JSON. */
-            message = g_strdup_printf (_("the arguments are not valid JSON: %s"), what);
-        }
-      else
-        message = g_strdup (_("the arguments must be a JSON object, such as {\"path\": \"/tmp\"}"));
+      /* Translators: %s says where the JSON is wrong and how. */
+      g_autofree char *message = g_strdup_printf (_("the arguments are not valid JSON: %s"), error->message);
       return usage_error (message);
     }
+  if (arguments == NULL || !JSON_NODE_HOLDS_OBJECT (arguments))
+    return usage_error (_("the arguments must be a JSON object, such as {\"path\": \"/tmp\"}"));
 
   config = load_config (&error);
   if (config == NULL)

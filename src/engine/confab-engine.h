@@ -9,6 +9,7 @@
 #define CONFAB_ENGINE_INSIDE
 
 #include "confab-error.h"
+#include "confab-json.h"
 #include "agent/confab-agent.h"
 #include "agent/confab-message.h"
 #include "agent/confab-tool-call.h"

@@ -215,7 +215,7 @@ test_call_usage (Fixture       *fixture,
                            (const char * const[]) { "mcp", "call", "mock", "echo", "{\"text\":", NULL });
   g_assert_cmpint (result->exit_status, ==, 2);
   g_assert_cmpstr (result->out, ==, "");
-  g_assert_true (g_str_has_prefix (result->err, "confab-cli: the arguments are not valid JSON: column 8: "));
+  g_assert_true (g_str_has_prefix (result->err, "confab-cli: the arguments are not valid JSON: line 1, column 8: "));
   g_clear_pointer (&result, confab_cli_result_free);
 
   result = confab_cli_run (fixture->launcher, NULL,

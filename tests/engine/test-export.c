@@ -530,9 +530,9 @@ static const struct
   const char *message;
 } invalid_imports[] = {
   { "this is not JSON",
-    "Not a JSON document: line 1, column 4: Parse error: unexpected identifier `this', expected value" },
+    "Not a JSON document: line 1, column 4: unexpected identifier `this', expected value" },
   { "{\n  \"format\": \"confab-conversations\",\n  \"version\": 1,\n  \"conversations\": [}",
-    "Not a JSON document: line 4, column 21: Parse error: unexpected character `}', expected character `]'" },
+    "Not a JSON document: line 4, column 21: unexpected character `}', expected character `]'" },
   { "", "Not a JSON document: the file is empty" },
   { "{\n  \"format\": \"caf\xc3\x28\"\n}", "The file is not valid UTF-8 (at line 2, column 17)" },
   { "[]", "Not a Confab export (the document is not a JSON object)" },
@@ -567,7 +567,7 @@ static const struct
   { DOCUMENT ("{\"id\": 1, \"role\": \"user\", \"content\": 42}"),
     "conversation 2, message 1: “content” must be a string" },
   { DOCUMENT ("{\"id\": 1, \"role\": \"user\", \"content\": \"broken \\ud83d emoji\"}"),
-    "conversation 2, message 1: “content” is not valid Unicode (a lone surrogate escape)" },
+    "Not a JSON document: line 1, column 218: a \\u escape of half a surrogate pair is not a character" },
   { DOCUMENT ("{\"id\": 1, \"role\": \"user\", \"created_at\": \"yesterday\"}"),
     "conversation 2, message 1: “created_at” is not an ISO 8601 date and time (“yesterday”)" },
   { DOCUMENT ("{\"id\": 1, \"role\": \"user\", \"usage\": {\"prompt_tokens\": -3}}"),

@@ -374,6 +374,16 @@ test_assembler_bad_arguments (void)
     g_assert_null (confab_tool_call_get_arguments (two));
     g_assert_nonnull (strstr (confab_tool_call_get_arguments_error (two)->message, "more text follows"));
   }
+
+  /* A lenient value json-glib would read before a second one (the fuzzer
+   * found it leaking the first). */
+  {
+    g_autoptr(ConfabToolCall) dots = confab_tool_call_new_from_json_text ("c5", "f", ".666666666{}");
+
+    g_assert_null (confab_tool_call_get_arguments (dots));
+    g_assert_nonnull (strstr (confab_tool_call_get_arguments_error (dots)->message,
+                              "The arguments for tool “f” are not valid JSON: line 1, column 1: "));
+  }
 }
 
 static void
@@ -399,6 +409,103 @@ test_assembler_limits (void)
   g_assert_nonnull (strstr (error->message, "larger than"));
 }
 
+/* Every JSON text from outside goes through confab_json_parse(): one
+ * strict value, or an error that says where and what. */
+static const struct
+{
+  const char *text;
+  const char *message;  /* NULL: parses */
+} json_cases[] = {
+  { "{\"a\": [1, 2.5, \"x\", true, null, 9007199254740993]}", NULL },
+  { "  \"text\"\n", NULL },
+  { "{}{}", "line 1, column 3: more text follows the JSON value" },
+  { "{\"a\":1}\n  {\"b\":2}", "line 2, column 3: more text follows the JSON value" },
+  { "[1]2", "line 1, column 4: more text follows the JSON value" },
+  /* What json-glib 1.6 would take: several values with a lenient first
+   * one, comments, single quotes, leading dots, JavaScript. */
+  { ".5{}", "line 1, column 1: " },
+  { ".666666666{}", "line 1, column 1: " },
+  { "// nothing", "line 1, column 1: " },
+  { "/* c */ {}", "line 1, column 1: " },
+  { "{'a': 1}{}", "line 1, column " },
+  { "var x = {};", "line 1, column " },
+  { "{\"a\": this}", "line 1, column 10: unexpected identifier `this', expected value" },
+  { "{\n  \"a\": [1,\n  }", "line 3, column 3: unexpected character `}'" },
+  { "[1, 2", "line 1, column 5: " },
+  /* Columns count characters, not bytes. */
+  { "{\"é\": .5}", "line 1, column 7: this is not valid JSON here" },
+  { "\"caf\xc3\x28\"", "line 1, column 5: the text is not UTF-8" },
+  /* What both parsers would take and then spoil: escapes that are no
+   * character, numbers json-glib writes back as -1 or "inf.0". */
+  { "[\"ok\", \"a\\ud800b\"]", "line 1, column 10: a \\u escape of half a surrogate pair is not a character" },
+  { "\"\\uzzzz\"", "line 1, column 2: this is not an escape a JSON string may have" },
+  { "{\"n\": 99999999999999999999}", "line 1, column 7: this number is too large" },
+  { "[1, -1e999]", "line 1, column 5: this number is too large" },
+  { "[0, 1e170]", "line 1, column 5: a number that is one digit and an exponent cannot be kept" },
+  { "[\"1e999\", 1e-999, 1.5e300, 1e16, 9223372036854775807]", NULL },
+};
+
+static void
+test_json_parse (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (json_cases); i++)
+    {
+      g_autoptr(JsonNode) root = NULL;
+      g_autoptr(GError) error = NULL;
+      gboolean ok = confab_json_parse (json_cases[i].text, -1, &root, &error);
+
+      g_test_message ("%s", json_cases[i].text);
+      if (json_cases[i].message == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+          g_assert_nonnull (root);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_null (root);
+          g_assert_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT);
+          if (!g_str_has_prefix (error->message, json_cases[i].message))
+            g_error ("“%s” gave “%s”, expected “%s…”", json_cases[i].text, error->message, json_cases[i].message);
+        }
+    }
+}
+
+static void
+test_json_values (void)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) deep = g_string_new (NULL);
+  JsonArray *array;
+
+  /* 64-bit integers stay whole (cJSON alone would make them doubles). */
+  g_assert_true (confab_json_parse ("[9007199254740993, -1, 0.25]", -1, &root, &error));
+  g_assert_no_error (error);
+  array = json_node_get_array (root);
+  g_assert_cmpint (json_array_get_int_element (array, 0), ==, G_GINT64_CONSTANT (9007199254740993));
+  g_assert_cmpint (json_array_get_int_element (array, 1), ==, -1);
+  g_assert_cmpfloat (json_array_get_double_element (array, 2), ==, 0.25);
+  g_clear_pointer (&root, json_node_unref);
+
+  /* Empty text is no value and no error; the length is respected. */
+  g_assert_true (confab_json_parse ("", -1, &root, &error));
+  g_assert_true (confab_json_parse (" \n\t", -1, &root, &error));
+  g_assert_null (root);
+  g_assert_true (confab_json_parse ("[1]garbage", 3, &root, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (json_array_get_length (json_node_get_array (root)), ==, 1);
+  g_clear_pointer (&root, json_node_unref);
+
+  /* Nesting deeper than a thousand levels is refused, not recursed into. */
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  g_assert_false (confab_json_parse (deep->str, deep->len, &root, &error));
+  g_assert_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT);
+  g_assert_null (root);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -416,6 +523,8 @@ main (int   argc,
   g_test_add_func ("/tool-calls/ids-and-names", test_assembler_ids_and_names);
   g_test_add_func ("/tool-calls/bad-arguments", test_assembler_bad_arguments);
   g_test_add_func ("/tool-calls/limits", test_assembler_limits);
+  g_test_add_func ("/json/parse", test_json_parse);
+  g_test_add_func ("/json/values", test_json_values);
 
   return g_test_run ();
 }

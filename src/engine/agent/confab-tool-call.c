@@ -6,10 +6,10 @@
 
 #include "config.h"
 
-#include <cjson/cJSON.h>
 #include <glib/gi18n-lib.h>
 
 #include "confab-error.h"
+#include "confab-json.h"
 #include "confab-tool-call.h"
 
 /* A tool call the model asked for: an id that ties its result to it, the
@@ -100,25 +100,6 @@ confab_tool_call_new (const char *id,
   return self;
 }
 
-/* json-glib 1.6 takes the first of several values and drops the rest
- * ("{}{}" parses); cJSON tells where the first value ends. */
-static gboolean
-has_trailing_data (const char *text)
-{
-  const char *end = NULL;
-  cJSON *value = cJSON_ParseWithOpts (text, &end, FALSE);
-  gboolean trailing = FALSE;
-
-  if (value != NULL && end != NULL)
-    {
-      while (g_ascii_isspace (*end))
-        end++;
-      trailing = *end != '\0';
-    }
-  cJSON_Delete (value);
-  return trailing;
-}
-
 /**
  * confab_tool_call_new_from_json_text:
  * @id: (nullable): the call id; %NULL or "" generates one
@@ -137,8 +118,8 @@ confab_tool_call_new_from_json_text (const char *id,
                                      const char *name,
                                      const char *arguments_json)
 {
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
   ConfabToolCall *self;
   const char *p = arguments_json;
 
@@ -154,33 +135,25 @@ confab_tool_call_new_from_json_text (const char *id,
   self->name = g_strdup (name);
   self->raw_arguments = g_strdup (arguments_json);
 
-  parser = json_parser_new_immutable ();
   if (!g_utf8_validate (arguments_json, -1, NULL))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          /* Translators: %s is the name of a tool, such as “get_weather”. */
                                          _("The arguments for tool “%s” are not valid UTF-8"),
                                          name);
-  else if (has_trailing_data (arguments_json))
-    self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                         /* Translators: %s is the name of a tool, such as “get_weather”. */
-                                         _("The arguments for tool “%s” are not one JSON value "
-                                           "(more text follows it)"),
-                                         name);
-  else if (!json_parser_load_from_data (parser, arguments_json, -1, &error))
+  else if (!confab_json_parse (arguments_json, -1, &root, &error))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          /* Translators: the first %s is the name of a tool, such
-                                          * as “get_weather”, the second the JSON parser's
-                                          * explanation. */
+                                          * as “get_weather”, the second says where the JSON is
+                                          * wrong and how. */
                                          _("The arguments for tool “%s” are not valid JSON: %s"),
                                          name, error->message);
-  /* An empty document (only a comment, say) parses, without a root. */
-  else if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  else if (!JSON_NODE_HOLDS_OBJECT (root))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          /* Translators: %s is the name of a tool, such as “get_weather”. */
                                          _("The arguments for tool “%s” are not a JSON object"),
                                          name);
   else
-    self->arguments = json_parser_steal_root (parser);
+    self->arguments = g_steal_pointer (&root);
 
   return self;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "confab-error.h"
+#include "confab-json.h"
 #include "confab-mcp-config.h"
 
 /* mcp.json has the shape Claude Desktop and LM Studio use, so a file
@@ -485,42 +486,6 @@ confab_mcp_config_new (const char *path)
   return self;
 }
 
-/* json-glib says "<data>:LINE:COLUMN: Parse error: WHAT"; a person
- * editing the file wants the line and column first. */
-static void
-set_json_error (GError     **error,
-                const char  *path,
-                const GError *parse_error)
-{
-  const char *message = parse_error->message;
-  guint64 line = 0, column = 0;
-  char *end;
-
-  if (g_str_has_prefix (message, "<data>:"))
-    {
-      line = g_ascii_strtoull (message + strlen ("<data>:"), &end, 10);
-      if (*end == ':')
-        column = g_ascii_strtoull (end + 1, &end, 10);
-      if (line > 0 && column > 0 && g_str_has_prefix (end, ": "))
-        {
-          message = end + 2;
-          if (g_str_has_prefix (message, "Parse error: "))
-            message += strlen ("Parse error: ");
-        }
-      else
-        line = column = 0;
-    }
-
-  if (line > 0)
-    g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                 /* Translators: %s is a file; then a line and a column number, and what is wrong there. */
-                 _("%s is not valid JSON: line %u, column %u: %s"),
-                 path, (guint)line, (guint)column, message);
-  else
-    g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                 _("%s is not valid JSON: %s"), path, message);
-}
-
 ConfabMcpConfig *
 confab_mcp_config_new_from_data (const char  *path,
                                  const char  *data,
@@ -528,10 +493,9 @@ confab_mcp_config_new_from_data (const char  *path,
                                  GError     **error)
 {
   g_autoptr(ConfabMcpConfig) self = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) parse_error = NULL;
   g_autoptr(GList) names = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonNode *servers;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -547,14 +511,15 @@ confab_mcp_config_new_from_data (const char  *path,
                    _("%s is not UTF-8 text"), path);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, data, length, &parse_error))
+  if (!confab_json_parse (data, length, &root, &parse_error))
     {
-      set_json_error (error, path, parse_error);
+      g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
+                   /* Translators: %s is a file, then where its JSON is wrong and how. */
+                   _("%s is not valid JSON: %s"), path, parse_error->message);
       return NULL;
     }
 
   /* An empty file is an empty configuration. */
-  root = json_parser_get_root (parser);
   if (root == NULL)
     return g_steal_pointer (&self);
   if (!JSON_NODE_HOLDS_OBJECT (root))

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "confab-error.h"
+#include "confab-json.h"
 #include "confab-line-reader-private.h"
 #include "confab-mcp-server.h"
 
@@ -965,8 +966,7 @@ line_cb (const char  *line,
 {
   McpProcess *p = user_data;
   ConfabMcpServer *self = p->server;
-  g_autoptr(JsonParser) parser = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   gsize i;
 
   /* The server failed, or was stopped, by an earlier line. */
@@ -981,9 +981,7 @@ line_cb (const char  *line,
   if (i == len)
     return TRUE;
 
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, line, len, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL)
+  if (!confab_json_parse (line, len, &root, NULL) || root == NULL)
     {
       fail_garbage (self, line, len);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "");

@@ -11,6 +11,7 @@
 
 #include "confab-anthropic-provider.h"
 #include "confab-error.h"
+#include "confab-json.h"
 #include "confab-line-reader-private.h"
 #include "confab-ollama-provider.h"
 #include "confab-openai-provider.h"
@@ -245,7 +246,7 @@ _confab_watchdog_map_error (ConfabWatchdog *self,
 char *
 _confab_error_message_from_body (GBytes *body)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) json = NULL;
   const char *data;
   gsize len;
 
@@ -256,10 +257,9 @@ _confab_error_message_from_body (GBytes *body)
   if (len == 0 || !g_utf8_validate (data, len, NULL))
     return NULL;
 
-  if (json_parser_load_from_data (parser, data, len, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (confab_json_parse (data, len, &json, NULL) && json != NULL && JSON_NODE_HOLDS_OBJECT (json))
     {
-      JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+      JsonObject *root = json_node_get_object (json);
       static const char * const keys[] = { "error", "message", "detail" };
 
       for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
@@ -674,7 +674,7 @@ models_read_cb (GObject      *object,
   ListData *list = g_task_get_task_data (task);
   g_autoptr(GBytes) chunk = NULL;
   g_autoptr(GError) io_error = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   GStrv models;
 
@@ -704,21 +704,21 @@ models_read_cb (GObject      *object,
       return;
     }
 
-  parser = json_parser_new_immutable ();
-  if (!g_utf8_validate ((const char *)list->body->data, list->body->len, NULL) ||
-      !json_parser_load_from_data (parser, (const char *)list->body->data, list->body->len, &error))
+  if (!confab_json_parse ((const char *)list->body->data, list->body->len, &root, &error))
     {
-      if (error != NULL)
-        g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                 /* Translators: %s is the JSON parser's explanation. */
-                                 _("The server's model list is not valid JSON: %s"), error->message);
-      else
-        g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                 _("The server's model list is not valid JSON"));
+      g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
+                               /* Translators: %s says where the JSON is wrong and how. */
+                               _("The server's model list is not valid JSON: %s"), error->message);
+      return;
+    }
+  if (root == NULL)
+    {
+      g_task_return_new_error (task, CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
+                               _("The server sent an empty model list"));
       return;
     }
 
-  models = CONFAB_PROVIDER_GET_CLASS (self)->parse_models (self, json_parser_get_root (parser), &error);
+  models = CONFAB_PROVIDER_GET_CLASS (self)->parse_models (self, root, &error);
   if (models == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confab-json.h"
 #include "confab-provider-config.h"
 #include "confab-store-private.h"
 
@@ -147,24 +148,30 @@ static GHashTable *
 parse_headers_json (const char  *json,
                     GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GHashTable) headers = headers_new ();
+  g_autoptr(GError) parse_error = NULL;
+  g_autoptr(JsonNode) root = NULL;
   JsonObjectIter iter;
   JsonObject *object;
   const char *name;
   JsonNode *node;
 
-  if (!json_parser_load_from_data (parser, json, -1, error))
-    return NULL;
+  if (!confab_json_parse (json, -1, &root, &parse_error))
+    {
+      g_set_error (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
+                   /* Translators: %s says where the JSON is wrong and how. */
+                   _("The headers are not valid JSON: %s"), parse_error->message);
+      return NULL;
+    }
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error_literal (error, CONFAB_PROVIDER_CONFIG_ERROR, CONFAB_PROVIDER_CONFIG_ERROR_INVALID_HEADER,
                            _("The headers are not a JSON object"));
       return NULL;
     }
 
-  object = json_node_get_object (json_parser_get_root (parser));
+  object = json_node_get_object (root);
   json_object_iter_init (&iter, object);
   while (json_object_iter_next (&iter, &name, &node))
     {

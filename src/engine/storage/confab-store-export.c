@@ -12,6 +12,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "confab-json.h"
 #include "confab-store-export.h"
 #include "confab-store-private.h"
 
@@ -1408,36 +1409,25 @@ read_document (const char  *json_text,
                GError     **error)
 {
   g_autoptr(GPtrArray) conversations = g_ptr_array_new_with_free_func (import_conversation_free);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) parse_error = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonObject *object;
   JsonArray *array;
   JsonNode *format;
   const char *exported_at;
   gint64 version;
   gint64 unused_time;
-  guint line;
-  guint column;
-  int consumed = 0;
 
   if (!check_utf8 (json_text, error))
     return NULL;
 
-  if (!json_parser_load_from_data (parser, json_text, -1, &parse_error))
+  if (!confab_json_parse (json_text, -1, &root, &parse_error))
     {
-      /* json-glib says "<data>:LINE:COLUMN: Parse error: …". */
-      if (sscanf (parse_error->message, "<data>:%u:%u: %n", &line, &column, &consumed) == 2 && consumed > 0)
-        /* Translators: the last %s is the JSON parser's explanation. */
-        invalid (error, NULL, _("Not a JSON document: line %u, column %u: %s"),
-                 line, column, parse_error->message + consumed);
-      else
-        /* Translators: %s is the JSON parser's explanation. */
-        invalid (error, NULL, _("Not a JSON document: %s"), parse_error->message);
+      /* Translators: %s says where the JSON is wrong and how. */
+      invalid (error, NULL, _("Not a JSON document: %s"), parse_error->message);
       return NULL;
     }
 
-  root = json_parser_get_root (parser);
   if (root == NULL)
     {
       invalid (error, NULL, _("Not a JSON document: the file is empty"));
