@@ -120,45 +120,98 @@ hex_value (const char *p,
   return value;
 }
 
-/* json-glib 1.6 reads an integer beyond 64 bits as -1 and 1e999 as an
- * infinity it writes back as "inf.0"; it writes 1e170 as "1e+170.0".
- * Neither is JSON, and Confab writes what it read back to servers (a
- * tool call's arguments go back with the conversation). */
+/* json-glib 1.6 reads an integer beyond 64 bits as -1, and writes a
+ * double whose shortest exact form is a digit and an exponent as, say,
+ * "1e+20.0", which is no JSON; Confab writes what it read back to servers
+ * (tool arguments go back with the conversation, MCP tools' schemas go to
+ * the model). So integers beyond 64 bits are read as doubles (as most JSON
+ * readers do), those doubles move to the nearest double that json-glib
+ * writes correctly (one unit in the last place, in the 17th digit), and
+ * only numbers beyond any double (1e999) are refused. */
 static const char *
 check_number (const char *start,
-              gsize       len)
+              gsize       len,
+              gboolean   *beyond_int64)
 {
   g_autofree char *token = g_strndup (start, len);
-  char formatted[G_ASCII_DTOSTR_BUF_SIZE];
   char *end;
-  double value;
 
+  *beyond_int64 = FALSE;
   errno = 0;
   if (strpbrk (token, ".eE") == NULL)
     {
       g_ascii_strtoll (token, &end, 10);
-      return errno == ERANGE ? _("this number is too large") : NULL;
+      if (errno != ERANGE)
+        return NULL;
+      *beyond_int64 = TRUE;
     }
 
-  value = g_ascii_strtod (token, &end);
-  if (!isfinite (value))
+  if (!isfinite (g_ascii_strtod (token, &end)))
     return _("this number is too large");
-  g_ascii_formatd (formatted, sizeof formatted, "%.17g", value);
-  if (strchr (formatted, 'e') != NULL && strchr (formatted, '.') == NULL)
-    /* Translators: such as 1e170 or 1e-91. */
-    return _("a number that is one digit and an exponent cannot be kept");
   return NULL;
+}
+
+static gboolean
+writes_as_json (double value)
+{
+  char formatted[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (formatted, sizeof formatted, "%.17g", value);
+  return strchr (formatted, 'e') == NULL || strchr (formatted, '.') != NULL;
+}
+
+static void
+make_numbers_writable (JsonNode *node)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        JsonNode *member;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, NULL, &member))
+          make_numbers_writable (member);
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          make_numbers_writable (json_array_get_element (array, i));
+      }
+      break;
+
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        {
+          double value = json_node_get_double (node);
+
+          while (!writes_as_json (value))
+            value = nextafter (value, 0.0);
+          json_node_set_double (node, value);
+        }
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
 }
 
 /* Both parsers take escapes that are no character: cJSON reads "\uzzzz"
  * as a nul, json-glib keeps half a surrogate pair as bytes that are not
- * UTF-8. Returns where the first such escape (or, with @numbers, a
- * number too large to keep) is, or -1. A string that never ends is left
- * for the parsers to report. */
+ * UTF-8. Returns where the first such escape (or, with @big_integers, a
+ * number beyond any double) is, or -1, and adds where each integer beyond
+ * 64 bits ends to @big_integers. A string that never ends is left for the
+ * parsers to report. */
 static gssize
 find_bad_token (const char  *data,
                 gsize        length,
-                gboolean     numbers,
+                GArray      *big_integers,
                 const char **reason)
 {
   const char *end = data + length;
@@ -173,15 +226,22 @@ find_bad_token (const char  *data,
 
       if (!in_string)
         {
-          if (numbers && (*p == '-' || g_ascii_isdigit (*p)))
+          if (big_integers != NULL && (*p == '-' || g_ascii_isdigit (*p)))
             {
               const char *q = p;
+              gboolean beyond_int64;
 
               while (q < end && (g_ascii_isdigit (*q) || strchr ("+-.eE", *q) != NULL) && *q != '\0')
                 q++;
-              *reason = check_number (p, q - p);
+              *reason = check_number (p, q - p, &beyond_int64);
               if (*reason != NULL)
                 return p - data;
+              if (beyond_int64)
+                {
+                  gsize integer_end = q - data;
+
+                  g_array_append_val (big_integers, integer_end);
+                }
               p = q - 1;
             }
           continue;
@@ -281,6 +341,8 @@ confab_json_parse (const char  *data,
 {
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) parse_error = NULL;
+  g_autoptr(GArray) big_integers = NULL;
+  g_autoptr(GString) text = NULL;
   const char *invalid = NULL;
   const char *reason = NULL;
   const char *end = NULL;
@@ -306,7 +368,7 @@ confab_json_parse (const char  *data,
   if (i == len)
     return TRUE;
 
-  bad_token = find_bad_token (data, len, FALSE, &reason);
+  bad_token = find_bad_token (data, len, NULL, &reason);
   if (bad_token >= 0)
     {
       set_error_at (error, data, bad_token, reason);
@@ -329,15 +391,34 @@ confab_json_parse (const char  *data,
       return FALSE;
     }
 
-  bad_token = find_bad_token (data, len, TRUE, &reason);
+  big_integers = g_array_new (FALSE, FALSE, sizeof (gsize));
+  bad_token = find_bad_token (data, len, big_integers, &reason);
   if (bad_token >= 0)
     {
       set_error_at (error, data, bad_token, reason);
       return FALSE;
     }
 
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, len, &parse_error))
+  /* "100000000000000000000" becomes "100000000000000000000.0" for
+   * json-glib, which reads it as a double then. */
+  if (big_integers->len > 0)
+    {
+      gsize from = 0;
+
+      text = g_string_sized_new (len + 2 * big_integers->len);
+      for (guint j = 0; j < big_integers->len; j++)
+        {
+          gsize to = g_array_index (big_integers, gsize, j);
+
+          g_string_append_len (text, data + from, to - from);
+          g_string_append (text, ".0");
+          from = to;
+        }
+      g_string_append_len (text, data + from, len - from);
+    }
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text != NULL ? text->str : data, text != NULL ? text->len : len, &parse_error))
     {
       guint line, column;
       const char *what;
@@ -351,5 +432,6 @@ confab_json_parse (const char  *data,
     }
 
   *root = json_parser_steal_root (parser);
+  make_numbers_writable (*root);
   return TRUE;
 }
