@@ -14,6 +14,7 @@
 
 #include "confab-markdown-parser-private.h"
 #include "confab-markdown-view.h"
+#include "confab-text-block.h"
 
 /* How a streamed reply stays cheap to show:
  *
@@ -39,6 +40,14 @@
  * shapes a label's whole text again whenever it changes, several times
  * per measure); and a frame renders at most RENDER_BUDGET new bytes,
  * leaving the rest of a burst to the next frames.
+ *
+ * While text streams in (from the first append until
+ * confab_markdown_view_finish()), paragraphs without links are
+ * ConfabTextBlocks, which lay their text out once per change instead of
+ * GtkLabel's three or four times; that halves a frame's work (see
+ * docs/benchmarks.md). Once the text is complete they are replaced by
+ * selectable GtkLabels, SETTLE_PER_FRAME in a frame, so a long reply does
+ * not stall the frame it ends in.
  */
 struct _ConfabMarkdownView
 {
@@ -53,7 +62,9 @@ struct _ConfabMarkdownView
   ConfabMdSplitter  splitter;
   GPtrArray        *tail;         /* ConfabMdNode, the blocks from tail_start on */
   guint             tick_id;
+  guint             settle_id;
   guint             n_renders;
+  gboolean          live;         /* text is streaming in */
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
@@ -72,6 +83,9 @@ G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
  * character per line, which costs more than everything else a frame
  * does. */
 #define MIN_WIDTH_CHARS 20
+/* Text blocks a frame replaces with labels once the text is complete:
+ * each label lays its text out several times. */
+#define SETTLE_PER_FRAME 3
 
 /* Helpers */
 
@@ -255,12 +269,65 @@ prose_label_new (GtkAccessibleRole role,
   return label;
 }
 
+/* Links need a GtkLabel (which opens them) even while text streams. */
+static gboolean
+has_link (const char *markup)
+{
+  return markup != NULL && strstr (markup, "<a href=") != NULL;
+}
+
+/* Running text: a text block while it streams (@live), else a label. */
+static GtkWidget *
+prose_new (gboolean    live,
+           const char *markup)
+{
+  GtkWidget *block;
+
+  if (!live || has_link (markup))
+    return prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL, markup);
+
+  block = confab_text_block_new (GTK_ACCESSIBLE_ROLE_LABEL);
+  gtk_widget_set_valign (block, GTK_ALIGN_FILL);
+  confab_text_block_set_width_chars (CONFAB_TEXT_BLOCK (block), MIN_WIDTH_CHARS);
+  confab_text_block_set_markup (CONFAB_TEXT_BLOCK (block), markup);
+  return block;
+}
+
+/* Gives running text @markup; FALSE when @widget cannot show it (a text
+ * block and a link) and has to be replaced. */
+static gboolean
+prose_set_markup (GtkWidget  *widget,
+                  const char *markup)
+{
+  if (CONFAB_IS_TEXT_BLOCK (widget))
+    {
+      if (has_link (markup))
+        return FALSE;
+      confab_text_block_set_markup (CONFAB_TEXT_BLOCK (widget), markup);
+    }
+  else
+    gtk_label_set_markup (GTK_LABEL (widget), markup);
+  return TRUE;
+}
+
+/* Puts @replacement where @widget is in its box. */
+static void
+replace_in_box (GtkWidget *widget,
+                GtkWidget *replacement)
+{
+  GtkBox *box = GTK_BOX (gtk_widget_get_parent (widget));
+
+  gtk_box_insert_child_after (box, replacement, widget);
+  gtk_box_remove (box, widget);
+}
+
 /* Makes the labels in @box show the pieces of @markup, touching only
  * those that differ from the pieces of @old_markup (NULL: none yet). */
 static void
 sync_pieces (GtkWidget  *box,
              const char *old_markup,
-             const char *markup)
+             const char *markup,
+             gboolean    live)
 {
   gsize old_len = old_markup != NULL ? strlen (old_markup) : 0;
   gsize len = strlen (markup);
@@ -276,7 +343,7 @@ sync_pieces (GtkWidget  *box,
 
       if (child == NULL)
         {
-          gtk_box_append (GTK_BOX (box), prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL, piece));
+          gtk_box_append (GTK_BOX (box), prose_new (live, piece));
           continue;
         }
 
@@ -286,7 +353,15 @@ sync_pieces (GtkWidget  *box,
           (i == 0 ? 0 : g_array_index (old_cuts, gsize, i - 1)) != start ||
           (i < old_cuts->len ? g_array_index (old_cuts, gsize, i) - 1 : old_len) != end ||
           memcmp (old_markup + start, piece, end - start) != 0)
-        gtk_label_set_markup (GTK_LABEL (child), piece);
+        {
+          if (!prose_set_markup (child, piece))
+            {
+              GtkWidget *label = prose_new (FALSE, piece);
+
+              replace_in_box (child, label);
+              child = label;
+            }
+        }
       child = gtk_widget_get_next_sibling (child);
     }
 
@@ -313,16 +388,17 @@ needs_pieces (const char *markup)
 /* A paragraph: one label, or once it is long, a column of labels, one per
  * piece. */
 static GtkWidget *
-paragraph_new (ConfabMdNode *node)
+paragraph_new (ConfabMdNode *node,
+               gboolean      live)
 {
   GtkWidget *box;
 
   if (!needs_pieces (node->text))
-    return prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL, node->text);
+    return prose_new (live, node->text);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_add_css_class (box, "paragraph");
-  sync_pieces (box, NULL, node->text);
+  sync_pieces (box, NULL, node->text, live);
   node->container = box;
   return box;
 }
@@ -522,19 +598,21 @@ update_table (ConfabMdNode *old,
     g_ptr_array_remove_range (old->children, row, old->children->len - row);
 }
 
-static void build_children (ConfabMdNode *node);
+static void build_children (ConfabMdNode *node,
+                            gboolean      live);
 
 /* Builds the widget for @node and its children, and records them in the
  * nodes. */
 static GtkWidget *
-build_node (ConfabMdNode *node)
+build_node (ConfabMdNode *node,
+            gboolean      live)
 {
   GtkWidget *widget = NULL;
 
   switch (node->kind)
     {
     case CONFAB_MD_PARAGRAPH:
-      widget = paragraph_new (node);
+      widget = paragraph_new (node, live);
       break;
 
     case CONFAB_MD_HEADING:
@@ -606,23 +684,25 @@ build_node (ConfabMdNode *node)
 
   node->widget = widget;
   if (node->kind == CONFAB_MD_QUOTE || node->kind == CONFAB_MD_LIST || node->kind == CONFAB_MD_ITEM)
-    build_children (node);
+    build_children (node, live);
 
   return widget;
 }
 
 static void
-build_children (ConfabMdNode *node)
+build_children (ConfabMdNode *node,
+                gboolean      live)
 {
   for (guint i = 0; node->children != NULL && i < node->children->len; i++)
-    gtk_box_append (GTK_BOX (node->container), build_node (g_ptr_array_index (node->children, i)));
+    gtk_box_append (GTK_BOX (node->container), build_node (g_ptr_array_index (node->children, i), live));
 }
 
 /* Updating */
 
 static guint sync_blocks (GtkBox    *container,
                           GPtrArray *old_blocks,
-                          GPtrArray *new_blocks);
+                          GPtrArray *new_blocks,
+                          gboolean   live);
 
 static void
 take_text (ConfabMdNode *old,
@@ -636,7 +716,8 @@ take_text (ConfabMdNode *old,
  * them, where that is cheap; FALSE if it has to be rebuilt. */
 static gboolean
 update_node (ConfabMdNode *old,
-             ConfabMdNode *fresh)
+             ConfabMdNode *fresh,
+             gboolean      live)
 {
   if (old->kind != fresh->kind)
     return FALSE;
@@ -649,9 +730,9 @@ update_node (ConfabMdNode *old,
       if ((old->container != NULL) != needs_pieces (fresh->text))
         return FALSE;
       if (old->container != NULL)
-        sync_pieces (old->container, old->text, fresh->text != NULL ? fresh->text : "");
-      else
-        gtk_label_set_markup (GTK_LABEL (old->widget), fresh->text != NULL ? fresh->text : "");
+        sync_pieces (old->container, old->text, fresh->text != NULL ? fresh->text : "", live);
+      else if (!prose_set_markup (old->widget, fresh->text != NULL ? fresh->text : ""))
+        return FALSE;
       take_text (old, fresh);
       return TRUE;
 
@@ -692,7 +773,7 @@ update_node (ConfabMdNode *old,
       return TRUE;
 
     case CONFAB_MD_QUOTE:
-      sync_blocks (GTK_BOX (old->container), old->children, fresh->children);
+      sync_blocks (GTK_BOX (old->container), old->children, fresh->children, live);
       return TRUE;
 
     case CONFAB_MD_LIST:
@@ -704,7 +785,7 @@ update_node (ConfabMdNode *old,
           gtk_box_set_spacing (GTK_BOX (old->widget), fresh->tight ? TIGHT_SPACING : BLOCK_SPACING);
           old->tight = fresh->tight;
         }
-      sync_blocks (GTK_BOX (old->container), old->children, fresh->children);
+      sync_blocks (GTK_BOX (old->container), old->children, fresh->children, live);
       return TRUE;
 
     case CONFAB_MD_ITEM:
@@ -713,7 +794,7 @@ update_node (ConfabMdNode *old,
           gtk_label_set_text (GTK_LABEL (gtk_widget_get_first_child (old->widget)), fresh->text);
           take_text (old, fresh);
         }
-      sync_blocks (GTK_BOX (old->container), old->children, fresh->children);
+      sync_blocks (GTK_BOX (old->container), old->children, fresh->children, live);
       return TRUE;
 
     case CONFAB_MD_TABLE:
@@ -735,7 +816,8 @@ update_node (ConfabMdNode *old,
 static guint
 sync_blocks (GtkBox    *container,
              GPtrArray *old_blocks,
-             GPtrArray *new_blocks)
+             GPtrArray *new_blocks,
+             gboolean   live)
 {
   guint changed = 0;
   guint i;
@@ -750,10 +832,10 @@ sync_blocks (GtkBox    *container,
 
       changed++;
 
-      if (old != NULL && update_node (old, fresh))
+      if (old != NULL && update_node (old, fresh, live))
         continue;
 
-      build_node (fresh);
+      build_node (fresh, live);
       if (old != NULL)
         {
           gtk_box_insert_child_after (container, fresh->widget, old->widget);
@@ -786,6 +868,86 @@ remove_tick (ConfabMarkdownView *self)
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
     }
+}
+
+/* Settling: once the text is complete, text blocks become labels */
+
+static GtkWidget *
+find_text_block (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (CONFAB_IS_TEXT_BLOCK (child))
+        return child;
+      if ((found = find_text_block (child)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Nodes of the tail that point at @old point at @widget instead. */
+static void
+retarget_nodes (GPtrArray *nodes,
+                GtkWidget *old,
+                GtkWidget *widget)
+{
+  for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+    {
+      ConfabMdNode *node = g_ptr_array_index (nodes, i);
+
+      if (node->widget == old)
+        node->widget = widget;
+      retarget_nodes (node->children, old, widget);
+    }
+}
+
+static void
+remove_settle (ConfabMarkdownView *self)
+{
+  if (self->settle_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->settle_id);
+      self->settle_id = 0;
+    }
+}
+
+static gboolean
+settle_cb (GtkWidget     *widget,
+           GdkFrameClock *frame_clock,
+           gpointer       user_data)
+{
+  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
+
+  for (guint i = 0; i < SETTLE_PER_FRAME; i++)
+    {
+      GtkWidget *block = find_text_block (self->box);
+      GtkWidget *label;
+
+      if (block == NULL)
+        {
+          self->settle_id = 0;
+          return G_SOURCE_REMOVE;
+        }
+
+      label = prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL,
+                               confab_text_block_get_markup (CONFAB_TEXT_BLOCK (block)));
+      retarget_nodes (self->tail, block, label);
+      replace_in_box (block, label);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_settle (ConfabMarkdownView *self)
+{
+  if (self->settle_id == 0 && !self->live &&
+      gtk_widget_get_mapped (GTK_WIDGET (self)) && find_text_block (self->box) != NULL)
+    self->settle_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), settle_cb, NULL, NULL);
 }
 
 static gboolean tick_cb (GtkWidget     *widget,
@@ -827,7 +989,7 @@ render_to (ConfabMarkdownView *self,
   else
     blocks = _confab_md_parse (tail, end - self->tail_start);
 
-  self->n_renders += sync_blocks (GTK_BOX (self->box), self->tail, blocks);
+  self->n_renders += sync_blocks (GTK_BOX (self->box), self->tail, blocks, self->live);
 
   /* Final blocks leave the tail; their widgets stay as they are. */
   if (n_final > 0)
@@ -885,6 +1047,8 @@ clear (ConfabMarkdownView *self)
   GtkWidget *child;
 
   remove_tick (self);
+  remove_settle (self);
+  self->live = FALSE;
   g_ptr_array_set_size (self->tail, 0);
 
   while ((child = gtk_widget_get_first_child (self->box)) != NULL)
@@ -909,6 +1073,7 @@ confab_markdown_view_map (GtkWidget *widget)
 
   /* Text appended while hidden shows up now. */
   render_pending (self);
+  start_settle (self);
 }
 
 static void
@@ -917,6 +1082,7 @@ confab_markdown_view_unmap (GtkWidget *widget)
   ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
 
   remove_tick (self);
+  remove_settle (self);
 
   GTK_WIDGET_CLASS (confab_markdown_view_parent_class)->unmap (widget);
 }
@@ -927,6 +1093,7 @@ confab_markdown_view_dispose (GObject *object)
   ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (object);
 
   remove_tick (self);
+  remove_settle (self);
   if (self->tail != NULL)
     g_ptr_array_set_size (self->tail, 0);
   g_clear_pointer (&self->box, gtk_widget_unparent);
@@ -1013,6 +1180,8 @@ confab_markdown_view_append (ConfabMarkdownView *self,
 
   g_string_append_len (self->text, text, len);
   self->valid_len = _confab_md_sanitize (self->text, self->valid_len);
+  self->live = TRUE;
+  remove_settle (self);
 
   /* One render per frame, whatever the token rate. A hidden view has no
    * frame clock to wait for: it renders when it is mapped. */
@@ -1034,6 +1203,24 @@ confab_markdown_view_flush (ConfabMarkdownView *self)
   g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
 
   render_pending (self);
+}
+
+void
+confab_markdown_view_finish (ConfabMarkdownView *self)
+{
+  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
+
+  render_pending (self);
+  self->live = FALSE;
+  start_settle (self);
+}
+
+gboolean
+confab_markdown_view_is_settled (ConfabMarkdownView *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MARKDOWN_VIEW (self), FALSE);
+
+  return !self->live && find_text_block (self->box) == NULL;
 }
 
 guint

@@ -527,7 +527,7 @@ confab_message_row_set_message (ConfabMessageRow *self,
 
   if (assistant && was_live &&
       g_str_equal (confab_markdown_view_get_text (self->markdown_view), confab_message_get_content (message)))
-    confab_markdown_view_flush (self->markdown_view);
+    confab_markdown_view_finish (self->markdown_view);
   else if (assistant)
     confab_markdown_view_set_text (self->markdown_view, confab_message_get_content (message));
   else

@@ -20,6 +20,7 @@
 
 #include "confab-markdown-parser-private.h"
 #include "confab-markdown-view.h"
+#include "confab-text-block.h"
 
 #define MARK "\xC2\xA6" /* "¦" marks an expected boundary in the cases below */
 
@@ -702,6 +703,18 @@ describe_widget (GtkWidget *widget,
 {
   g_auto(GStrv) classes = gtk_widget_get_css_classes (widget);
 
+  /* Text that streams in is in a text block until the view is finished;
+   * it stands for the label it becomes (/markdown-view/settle checks that
+   * it does). */
+  if (CONFAB_IS_TEXT_BLOCK (widget))
+    {
+      g_string_append_printf (out, "%*sGtkLabel", depth * 2, "");
+      for (guint i = 0; classes[i] != NULL; i++)
+        g_string_append_printf (out, ".%s", classes[i]);
+      g_string_append_printf (out, " \"%s\"\n", confab_text_block_get_markup (CONFAB_TEXT_BLOCK (widget)));
+      return;
+    }
+
   g_string_append_printf (out, "%*s%s", depth * 2, "", G_OBJECT_TYPE_NAME (widget));
   for (guint i = 0; classes[i] != NULL; i++)
     g_string_append_printf (out, ".%s", classes[i]);
@@ -836,8 +849,20 @@ find_widget (GtkWidget *widget,
 static const char *
 label_text (GtkWidget *widget)
 {
+  if (CONFAB_IS_TEXT_BLOCK (widget))
+    return confab_text_block_get_markup (CONFAB_TEXT_BLOCK (widget));
   g_assert_true (GTK_IS_LABEL (widget));
   return gtk_label_get_label (GTK_LABEL (widget));
+}
+
+/* The text a label or a text block shows, without markup. */
+static const char *
+shown_text (GtkWidget *widget)
+{
+  if (CONFAB_IS_TEXT_BLOCK (widget))
+    return confab_text_block_get_text (CONFAB_TEXT_BLOCK (widget));
+  g_assert_true (GTK_IS_LABEL (widget));
+  return gtk_label_get_text (GTK_LABEL (widget));
 }
 
 static char *
@@ -875,6 +900,8 @@ collect_label_texts (GtkWidget *widget,
 {
   if (GTK_IS_LABEL (widget))
     g_ptr_array_add (texts, g_strdup (gtk_label_get_text (GTK_LABEL (widget))));
+  else if (CONFAB_IS_TEXT_BLOCK (widget))
+    g_ptr_array_add (texts, g_strdup (confab_text_block_get_text (CONFAB_TEXT_BLOCK (widget))));
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     collect_label_texts (child, texts);
@@ -1365,11 +1392,11 @@ test_view_invalid_utf8 (void)
 
   confab_markdown_view_append (view, "bad \xFF byte and half a \xE2\x82", -1);
   confab_markdown_view_flush (view);
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_first_child (view_box (view)))),
+  g_assert_cmpstr (shown_text (gtk_widget_get_first_child (view_box (view))),
                    ==, "bad \xEF\xBF\xBD byte and half a");
   confab_markdown_view_append (view, "\xAC!", -1);
   confab_markdown_view_flush (view);
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_first_child (view_box (view)))),
+  g_assert_cmpstr (shown_text (gtk_widget_get_first_child (view_box (view))),
                    ==, "bad \xEF\xBF\xBD byte and half a €!");
 
   confab_markdown_view_set_text (view, NULL);
@@ -1543,6 +1570,114 @@ test_view_links (void)
   g_assert_finalize_object (view);
 }
 
+
+static void
+count_widgets (GtkWidget *widget,
+               guint     *n_blocks,
+               guint     *n_selectable)
+{
+  if (CONFAB_IS_TEXT_BLOCK (widget))
+    (*n_blocks)++;
+  if (GTK_IS_LABEL (widget) && gtk_label_get_selectable (GTK_LABEL (widget)))
+    (*n_selectable)++;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    count_widgets (child, n_blocks, n_selectable);
+}
+
+/* While a reply streams, its paragraphs are text blocks that lay their
+ * text out once per change; they are as tall as the labels they stand
+ * for, and once the reply is finished they become those labels, a few
+ * per frame, selectable, the same tree as the whole reply set at once.
+ * Paragraphs with links are labels all along, so links work while the
+ * reply streams. */
+static void
+test_view_settle (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  ConfabMarkdownView *view = CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ());
+  ConfabMarkdownView *whole = view_new ();
+  g_autofree char *document = streamed_document ();
+  g_autofree char *settled_tree = NULL;
+  g_autofree char *whole_tree = NULL;
+  gsize len = strlen (document);
+  guint n_blocks = 0, n_selectable = 0, n_whole_selectable = 0, unused = 0;
+  GtkWidget *block, *link, *label;
+  int block_height, label_height;
+
+  g_object_ref (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 500, 400);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_true (confab_markdown_view_is_settled (view));
+
+  for (gsize done = 0; done < len;)
+    {
+      gsize n = MIN (len - done, 97);
+
+      confab_markdown_view_append (view, document + done, (gssize)n);
+      confab_markdown_view_flush (view);
+      done += n;
+    }
+  g_assert_false (confab_markdown_view_is_settled (view));
+  count_widgets (GTK_WIDGET (view), &n_blocks, &unused);
+  g_assert_cmpuint (n_blocks, >, 3 * 3);
+
+  block = find_widget (GTK_WIDGET (view), CONFAB_TYPE_TEXT_BLOCK);
+  g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (block)), ==, GTK_ACCESSIBLE_ROLE_LABEL);
+  link = find_widget (GTK_WIDGET (view), GTK_TYPE_LABEL);
+  while (link != NULL && !gtk_widget_has_css_class (link, "link"))
+    link = gtk_widget_get_next_sibling (link);
+  g_assert_nonnull (link);
+  g_assert_true (GTK_IS_LABEL (link));
+
+  /* As tall as the label it stands for, at the same width. */
+  label = gtk_label_new (NULL);
+  gtk_label_set_markup (GTK_LABEL (label), confab_text_block_get_markup (CONFAB_TEXT_BLOCK (block)));
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (block)), label, block);
+  for (int width = 120; width <= 600; width += 160)
+    {
+      gtk_widget_measure (block, GTK_ORIENTATION_VERTICAL, width, &block_height, NULL, NULL, NULL);
+      gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, width, &label_height, NULL, NULL, NULL);
+      g_assert_cmpint (block_height, >, 0);
+      g_assert_cmpint (block_height, ==, label_height);
+    }
+  gtk_box_remove (GTK_BOX (gtk_widget_get_parent (label)), label);
+
+  /* Finished: a few blocks per frame become labels. */
+  confab_markdown_view_finish (view);
+  g_assert_false (confab_markdown_view_is_settled (view));
+  WAIT_FOR (confab_markdown_view_is_settled (view));
+
+  n_blocks = 0;
+  count_widgets (GTK_WIDGET (view), &n_blocks, &n_selectable);
+  g_assert_cmpuint (n_blocks, ==, 0);
+  confab_markdown_view_set_text (whole, document);
+  count_widgets (GTK_WIDGET (whole), &unused, &n_whole_selectable);
+  g_assert_cmpuint (n_selectable, ==, n_whole_selectable);
+  settled_tree = describe_view (view);
+  whole_tree = describe_view (whole);
+  g_assert_cmpstr (settled_tree, ==, whole_tree);
+
+  /* Replaced text is labels at once; what streams after it is in text
+   * blocks again. */
+  confab_markdown_view_set_text (view, "Plain words.");
+  g_assert_true (GTK_IS_LABEL (nth_child (view_box (view), 0)));
+  confab_markdown_view_append (view, "\n\nMore words.", -1);
+  confab_markdown_view_flush (view);
+  g_assert_true (GTK_IS_LABEL (nth_child (view_box (view), 0)));
+  g_assert_true (CONFAB_IS_TEXT_BLOCK (nth_child (view_box (view), 1)));
+  g_assert_false (confab_markdown_view_is_settled (view));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_assert_finalize_object (whole);
+}
+
 static const struct
 {
   const char *path;
@@ -1559,6 +1694,7 @@ static const struct
   { "/markdown-view/long-paragraph", test_view_long_paragraph },
   { "/markdown-view/dark", test_view_dark },
   { "/markdown-view/links", test_view_links },
+  { "/markdown-view/settle", test_view_settle },
 };
 
 static void

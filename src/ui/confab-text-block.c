@@ -1,0 +1,193 @@
+/* confab-text-block.c
+ *
+ * Copyright 2026 The Confab developers
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "confab-text-block.h"
+
+struct _ConfabTextBlock
+{
+  GtkWidget    parent_instance;
+
+  PangoLayout *layout;
+  char        *markup;
+  int          width_chars;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabTextBlock, confab_text_block, GTK_TYPE_WIDGET)
+
+/* The layout lives on the widget's own Pango context, which GTK keeps in
+ * line with the CSS font; Pango notices the context changed and lays the
+ * text out again on the next measure. */
+static PangoLayout *
+ensure_layout (ConfabTextBlock *self)
+{
+  if (self->layout == NULL)
+    {
+      self->layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+      pango_layout_set_wrap (self->layout, PANGO_WRAP_WORD_CHAR);
+      if (self->markup != NULL)
+        pango_layout_set_markup (self->layout, self->markup, -1);
+    }
+  return self->layout;
+}
+
+static int
+char_width (ConfabTextBlock *self)
+{
+  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self));
+  PangoFontMetrics *metrics = pango_context_get_metrics (context, NULL, NULL);
+  int width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
+                   pango_font_metrics_get_approximate_digit_width (metrics));
+
+  pango_font_metrics_unref (metrics);
+  return width;
+}
+
+/* Widths come from the font's metrics, with no layout: at least
+ * width-chars characters, at most the whole text on one line. Heights
+ * are the text laid out at the width asked for, which is the width it
+ * is then given, so the layout is not done again to draw it. */
+static void
+confab_text_block_measure (GtkWidget      *widget,
+                           GtkOrientation  orientation,
+                           int             for_size,
+                           int            *minimum,
+                           int            *natural,
+                           int            *minimum_baseline,
+                           int            *natural_baseline)
+{
+  ConfabTextBlock *self = CONFAB_TEXT_BLOCK (widget);
+  PangoLayout *layout = ensure_layout (self);
+  int per_char = char_width (self);
+  int n_chars = g_utf8_strlen (pango_layout_get_text (layout), -1);
+  int min_width = PANGO_PIXELS_CEIL (per_char * MAX (self->width_chars, 1));
+  int nat_width = MAX (min_width, PANGO_PIXELS_CEIL (per_char * n_chars));
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = min_width;
+      *natural = nat_width;
+    }
+  else
+    {
+      int height;
+
+      pango_layout_set_width (layout, (for_size >= 0 ? for_size : nat_width) * PANGO_SCALE);
+      pango_layout_get_pixel_size (layout, NULL, &height);
+      *minimum = *natural = height;
+    }
+}
+
+static void
+confab_text_block_size_allocate (GtkWidget *widget,
+                                 int        width,
+                                 int        height,
+                                 int        baseline)
+{
+  pango_layout_set_width (ensure_layout (CONFAB_TEXT_BLOCK (widget)), width * PANGO_SCALE);
+}
+
+static void
+confab_text_block_snapshot (GtkWidget   *widget,
+                            GtkSnapshot *snapshot)
+{
+  GdkRGBA color;
+
+  /* GTK 4.8 has no gtk_widget_get_color() yet. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &color);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  gtk_snapshot_append_layout (snapshot, ensure_layout (CONFAB_TEXT_BLOCK (widget)), &color);
+}
+
+static void
+confab_text_block_finalize (GObject *object)
+{
+  ConfabTextBlock *self = CONFAB_TEXT_BLOCK (object);
+
+  g_clear_object (&self->layout);
+  g_clear_pointer (&self->markup, g_free);
+
+  G_OBJECT_CLASS (confab_text_block_parent_class)->finalize (object);
+}
+
+static void
+confab_text_block_class_init (ConfabTextBlockClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = confab_text_block_finalize;
+
+  widget_class->measure = confab_text_block_measure;
+  widget_class->size_allocate = confab_text_block_size_allocate;
+  widget_class->snapshot = confab_text_block_snapshot;
+
+  gtk_widget_class_set_css_name (widget_class, "label");
+}
+
+static void
+confab_text_block_init (ConfabTextBlock *self)
+{
+  self->width_chars = -1;
+}
+
+GtkWidget *
+confab_text_block_new (GtkAccessibleRole role)
+{
+  return g_object_new (CONFAB_TYPE_TEXT_BLOCK, "accessible-role", role, NULL);
+}
+
+void
+confab_text_block_set_markup (ConfabTextBlock *self,
+                              const char      *markup)
+{
+  g_return_if_fail (CONFAB_IS_TEXT_BLOCK (self));
+
+  if (markup == NULL)
+    markup = "";
+  if (g_strcmp0 (self->markup, markup) == 0)
+    return;
+
+  g_free (self->markup);
+  self->markup = g_strdup (markup);
+  pango_layout_set_markup (ensure_layout (self), markup, -1);
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, pango_layout_get_text (self->layout),
+                                  -1);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+const char *
+confab_text_block_get_markup (ConfabTextBlock *self)
+{
+  g_return_val_if_fail (CONFAB_IS_TEXT_BLOCK (self), NULL);
+
+  return self->markup != NULL ? self->markup : "";
+}
+
+const char *
+confab_text_block_get_text (ConfabTextBlock *self)
+{
+  g_return_val_if_fail (CONFAB_IS_TEXT_BLOCK (self), NULL);
+
+  return pango_layout_get_text (ensure_layout (self));
+}
+
+void
+confab_text_block_set_width_chars (ConfabTextBlock *self,
+                                   int              n_chars)
+{
+  g_return_if_fail (CONFAB_IS_TEXT_BLOCK (self));
+
+  if (self->width_chars == n_chars)
+    return;
+  self->width_chars = n_chars;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
