@@ -44,10 +44,12 @@
  * While text streams in (from the first append until
  * confab_markdown_view_finish()), paragraphs without links are
  * ConfabTextBlocks, which lay their text out once per change instead of
- * GtkLabel's three or four times; that halves a frame's work (see
- * docs/benchmarks.md). Once the text is complete they are replaced by
- * selectable GtkLabels, SETTLE_PER_FRAME in a frame, so a long reply does
- * not stall the frame it ends in.
+ * GtkLabel's three or four times: a frame's work drops from about 8 ms
+ * to under 2 (docs/benchmarks.md). They look the same as labels and are
+ * exactly as tall. Once the text is complete, a text block becomes a
+ * selectable GtkLabel when the pointer moves over it or the keyboard
+ * focus reaches it: one label at a time, when the user may want to
+ * select, instead of a few milliseconds per paragraph for every reply.
  */
 struct _ConfabMarkdownView
 {
@@ -63,6 +65,7 @@ struct _ConfabMarkdownView
   GPtrArray        *tail;         /* ConfabMdNode, the blocks from tail_start on */
   guint             tick_id;
   guint             settle_id;
+  GtkWidget        *settle_block; /* weak: a text block to make a label */
   guint             n_renders;
   gboolean          live;         /* text is streaming in */
 };
@@ -83,9 +86,6 @@ G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
  * character per line, which costs more than everything else a frame
  * does. */
 #define MIN_WIDTH_CHARS 20
-/* Text blocks a frame replaces with labels once the text is complete:
- * each label lays its text out several times. */
-#define SETTLE_PER_FRAME 3
 
 /* Helpers */
 
@@ -276,6 +276,9 @@ has_link (const char *markup)
   return markup != NULL && strstr (markup, "<a href=") != NULL;
 }
 
+static void selection_wanted_cb (ConfabTextBlock *block,
+                                 gpointer         user_data);
+
 /* Running text: a text block while it streams (@live), else a label. */
 static GtkWidget *
 prose_new (gboolean    live,
@@ -287,6 +290,7 @@ prose_new (gboolean    live,
     return prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL, markup);
 
   block = confab_text_block_new (GTK_ACCESSIBLE_ROLE_LABEL);
+  g_signal_connect (block, "selection-wanted", G_CALLBACK (selection_wanted_cb), NULL);
   gtk_widget_set_valign (block, GTK_ALIGN_FILL);
   confab_text_block_set_width_chars (CONFAB_TEXT_BLOCK (block), MIN_WIDTH_CHARS);
   confab_text_block_set_markup (CONFAB_TEXT_BLOCK (block), markup);
@@ -872,23 +876,6 @@ remove_tick (ConfabMarkdownView *self)
 
 /* Settling: once the text is complete, text blocks become labels */
 
-static GtkWidget *
-find_text_block (GtkWidget *widget)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (CONFAB_IS_TEXT_BLOCK (child))
-        return child;
-      if ((found = find_text_block (child)) != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* Nodes of the tail that point at @old point at @widget instead. */
 static void
 retarget_nodes (GPtrArray *nodes,
@@ -905,49 +892,63 @@ retarget_nodes (GPtrArray *nodes,
     }
 }
 
-static void
-remove_settle (ConfabMarkdownView *self)
+/* Puts the selectable label @block stands for in its place. */
+static GtkWidget *
+settle_block (ConfabMarkdownView *self,
+              GtkWidget          *block)
 {
-  if (self->settle_id != 0)
-    {
-      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->settle_id);
-      self->settle_id = 0;
-    }
+  GtkWidget *label = prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL,
+                                      confab_text_block_get_markup (CONFAB_TEXT_BLOCK (block)));
+  GtkBox *box = GTK_BOX (gtk_widget_get_parent (block));
+
+  retarget_nodes (self->tail, block, label);
+  gtk_box_insert_child_after (box, label, block);
+  /* The focus moves before the block goes, so it never falls out of the
+   * reply. */
+  if (gtk_widget_has_focus (block))
+    gtk_widget_grab_focus (label);
+  gtk_box_remove (box, block);
+  return label;
+}
+
+static void
+forget_settle (ConfabMarkdownView *self)
+{
+  g_clear_handle_id (&self->settle_id, g_source_remove);
+  g_clear_weak_pointer (&self->settle_block);
 }
 
 static gboolean
-settle_cb (GtkWidget     *widget,
-           GdkFrameClock *frame_clock,
-           gpointer       user_data)
+settle_idle_cb (gpointer user_data)
 {
-  ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
+  ConfabMarkdownView *self = user_data;
+  GtkWidget *block = self->settle_block;
 
-  for (guint i = 0; i < SETTLE_PER_FRAME; i++)
-    {
-      GtkWidget *block = find_text_block (self->box);
-      GtkWidget *label;
+  self->settle_id = 0;
+  g_clear_weak_pointer (&self->settle_block);
+  if (block != NULL && !self->live && gtk_widget_is_ancestor (block, GTK_WIDGET (self)))
+    settle_block (self, block);
 
-      if (block == NULL)
-        {
-          self->settle_id = 0;
-          return G_SOURCE_REMOVE;
-        }
-
-      label = prose_label_new (GTK_ACCESSIBLE_ROLE_LABEL,
-                               confab_text_block_get_markup (CONFAB_TEXT_BLOCK (block)));
-      retarget_nodes (self->tail, block, label);
-      replace_in_box (block, label);
-    }
-
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
 }
 
+/* Not in the handler: the block is in the middle of a pointer or focus
+ * event, and GTK still uses it afterwards. */
 static void
-start_settle (ConfabMarkdownView *self)
+selection_wanted_cb (ConfabTextBlock *block,
+                     gpointer         user_data)
 {
-  if (self->settle_id == 0 && !self->live &&
-      gtk_widget_get_mapped (GTK_WIDGET (self)) && find_text_block (self->box) != NULL)
-    self->settle_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), settle_cb, NULL, NULL);
+  GtkWidget *view = gtk_widget_get_ancestor (GTK_WIDGET (block), CONFAB_TYPE_MARKDOWN_VIEW);
+  ConfabMarkdownView *self;
+
+  /* While the text streams in, a label would cost every frame again. */
+  if (view == NULL || CONFAB_MARKDOWN_VIEW (view)->live)
+    return;
+
+  self = CONFAB_MARKDOWN_VIEW (view);
+  g_set_weak_pointer (&self->settle_block, GTK_WIDGET (block));
+  if (self->settle_id == 0)
+    self->settle_id = g_idle_add (settle_idle_cb, self);
 }
 
 static gboolean tick_cb (GtkWidget     *widget,
@@ -1047,7 +1048,7 @@ clear (ConfabMarkdownView *self)
   GtkWidget *child;
 
   remove_tick (self);
-  remove_settle (self);
+  forget_settle (self);
   self->live = FALSE;
   g_ptr_array_set_size (self->tail, 0);
 
@@ -1073,7 +1074,6 @@ confab_markdown_view_map (GtkWidget *widget)
 
   /* Text appended while hidden shows up now. */
   render_pending (self);
-  start_settle (self);
 }
 
 static void
@@ -1082,7 +1082,6 @@ confab_markdown_view_unmap (GtkWidget *widget)
   ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (widget);
 
   remove_tick (self);
-  remove_settle (self);
 
   GTK_WIDGET_CLASS (confab_markdown_view_parent_class)->unmap (widget);
 }
@@ -1093,7 +1092,7 @@ confab_markdown_view_dispose (GObject *object)
   ConfabMarkdownView *self = CONFAB_MARKDOWN_VIEW (object);
 
   remove_tick (self);
-  remove_settle (self);
+  forget_settle (self);
   if (self->tail != NULL)
     g_ptr_array_set_size (self->tail, 0);
   g_clear_pointer (&self->box, gtk_widget_unparent);
@@ -1181,7 +1180,6 @@ confab_markdown_view_append (ConfabMarkdownView *self,
   g_string_append_len (self->text, text, len);
   self->valid_len = _confab_md_sanitize (self->text, self->valid_len);
   self->live = TRUE;
-  remove_settle (self);
 
   /* One render per frame, whatever the token rate. A hidden view has no
    * frame clock to wait for: it renders when it is mapped. */
@@ -1208,19 +1206,17 @@ confab_markdown_view_flush (ConfabMarkdownView *self)
 void
 confab_markdown_view_finish (ConfabMarkdownView *self)
 {
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
   g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
 
   render_pending (self);
   self->live = FALSE;
-  start_settle (self);
-}
 
-gboolean
-confab_markdown_view_is_settled (ConfabMarkdownView *self)
-{
-  g_return_val_if_fail (CONFAB_IS_MARKDOWN_VIEW (self), FALSE);
-
-  return !self->live && find_text_block (self->box) == NULL;
+  /* Text the keyboard is on already may be selected now. */
+  if (CONFAB_IS_TEXT_BLOCK (focus) && gtk_widget_is_ancestor (focus, GTK_WIDGET (self)))
+    settle_block (self, focus);
 }
 
 guint

@@ -43,14 +43,11 @@ const char *confab_markdown_view_get_text      (ConfabMarkdownView *self);
 /* Renders whatever was appended and not shown yet, now. */
 void        confab_markdown_view_flush         (ConfabMarkdownView *self);
 
-/* The text is complete: renders it, and over the next frames makes the
- * text that streamed in selectable (it is shown by widgets that lay text
- * out more cheaply while it streams). */
+/* The text is complete: renders it, and lets the text that streamed in
+ * become selectable (while it streams it is shown by widgets that lay
+ * text out more cheaply; each becomes a selectable label when the
+ * pointer or the keyboard focus comes to it). */
 void        confab_markdown_view_finish        (ConfabMarkdownView *self);
-
-/* Whether all text is in selectable labels: the view was never
- * appended to, or it was finished and has settled. For tests. */
-gboolean    confab_markdown_view_is_settled    (ConfabMarkdownView *self);
 
 /* How many top-level blocks were built or updated since the view was
  * created: a measure of rendering work, for tests. */

@@ -19,6 +19,37 @@ struct _ConfabTextBlock
 
 G_DEFINE_FINAL_TYPE (ConfabTextBlock, confab_text_block, GTK_TYPE_WIDGET)
 
+enum {
+  SELECTION_WANTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* The pointer over the text or the keyboard focus on it: the user may be
+ * about to select it, which a label can do. */
+static void
+want_selection (ConfabTextBlock *self)
+{
+  g_signal_emit (self, signals[SELECTION_WANTED], 0);
+}
+
+static void
+motion_cb (GtkEventControllerMotion *controller,
+           double                    x,
+           double                    y,
+           ConfabTextBlock          *self)
+{
+  want_selection (self);
+}
+
+static void
+focus_enter_cb (GtkEventControllerFocus *controller,
+                ConfabTextBlock         *self)
+{
+  want_selection (self);
+}
+
 /* The layout lives on the widget's own Pango context, which GTK keeps in
  * line with the CSS font; Pango notices the context changed and lays the
  * text out again on the next measure. */
@@ -129,12 +160,34 @@ confab_text_block_class_init (ConfabTextBlockClass *klass)
   widget_class->snapshot = confab_text_block_snapshot;
 
   gtk_widget_class_set_css_name (widget_class, "label");
+
+  /**
+   * ConfabTextBlock::selection-wanted:
+   *
+   * The pointer moves over the text or the keyboard focus comes to it:
+   * whoever shows it may put a selectable label in its place.
+   */
+  signals[SELECTION_WANTED] =
+    g_signal_new ("selection-wanted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 confab_text_block_init (ConfabTextBlock *self)
 {
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+
   self->width_chars = -1;
+
+  /* Focusable like a selectable label, so Tab reaches the text. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+
+  g_signal_connect (motion, "enter", G_CALLBACK (motion_cb), self);
+  g_signal_connect (motion, "motion", G_CALLBACK (motion_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  g_signal_connect (focus, "enter", G_CALLBACK (focus_enter_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
 }
 
 GtkWidget *

@@ -19,8 +19,9 @@ G_DECLARE_FINAL_TYPE (ConfabTextBlock, confab_text_block, CONFAB, TEXT_BLOCK, Gt
  * (minimum and natural width, height for the width, then what it draws);
  * for text that changes every frame that is most of the frame. It has
  * neither selection nor links: the Markdown view shows streaming text
- * with it and puts a GtkLabel in its place once the text is complete.
- * Its CSS name is "label", so it is styled as one. Main thread only.
+ * with it, and once the text is complete puts a selectable GtkLabel in
+ * its place when ::selection-wanted says the user may select it. Its CSS
+ * name is "label", so it is styled as one. Main thread only.
  */
 GtkWidget  *confab_text_block_new             (GtkAccessibleRole  role);
 

@@ -1587,10 +1587,23 @@ count_widgets (GtkWidget *widget,
 
 /* While a reply streams, its paragraphs are text blocks that lay their
  * text out once per change; they are as tall as the labels they stand
- * for, and once the reply is finished they become those labels, a few
- * per frame, selectable, the same tree as the whole reply set at once.
- * Paragraphs with links are labels all along, so links work while the
- * reply streams. */
+ * for. Paragraphs with links are labels all along, so links work while
+ * the reply streams. Once the reply is finished, a block becomes the
+ * selectable label it stands for when the user may select it (the
+ * pointer over it, the keyboard focus on it), and not before: finishing
+ * costs nothing. All of them settled, the tree is the one of the whole
+ * reply set at once. */
+/* Asks @block to become a label, as the pointer does, and waits until
+ * it is gone. */
+static void
+want_selection (GtkWidget *block)
+{
+  g_object_ref (block);
+  g_signal_emit_by_name (block, "selection-wanted");
+  WAIT_FOR (gtk_widget_get_parent (block) == NULL);
+  g_object_unref (block);
+}
+
 static void
 test_view_settle (void)
 {
@@ -1602,7 +1615,8 @@ test_view_settle (void)
   g_autofree char *whole_tree = NULL;
   gsize len = strlen (document);
   guint n_blocks = 0, n_selectable = 0, n_whole_selectable = 0, unused = 0;
-  GtkWidget *block, *link, *label;
+  guint renders;
+  GtkWidget *block, *focused, *link, *label;
   int block_height, label_height;
 
   g_object_ref (window);
@@ -1610,7 +1624,6 @@ test_view_settle (void)
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
   gtk_window_present (GTK_WINDOW (window));
   WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (view)));
-  g_assert_true (confab_markdown_view_is_settled (view));
 
   for (gsize done = 0; done < len;)
     {
@@ -1620,17 +1633,17 @@ test_view_settle (void)
       confab_markdown_view_flush (view);
       done += n;
     }
-  g_assert_false (confab_markdown_view_is_settled (view));
   count_widgets (GTK_WIDGET (view), &n_blocks, &unused);
-  g_assert_cmpuint (n_blocks, >, 3 * 3);
+  g_assert_cmpuint (n_blocks, >, 10);
 
   block = find_widget (GTK_WIDGET (view), CONFAB_TYPE_TEXT_BLOCK);
   g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (block)), ==, GTK_ACCESSIBLE_ROLE_LABEL);
+  g_assert_true (gtk_widget_get_focusable (block));
   link = find_widget (GTK_WIDGET (view), GTK_TYPE_LABEL);
   while (link != NULL && !gtk_widget_has_css_class (link, "link"))
     link = gtk_widget_get_next_sibling (link);
   g_assert_nonnull (link);
-  g_assert_true (GTK_IS_LABEL (link));
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (link)));
 
   /* As tall as the label it stands for, at the same width. */
   label = gtk_label_new (NULL);
@@ -1648,12 +1661,63 @@ test_view_settle (void)
     }
   gtk_box_remove (GTK_BOX (gtk_widget_get_parent (label)), label);
 
-  /* Finished: a few blocks per frame become labels. */
-  confab_markdown_view_finish (view);
-  g_assert_false (confab_markdown_view_is_settled (view));
-  WAIT_FOR (confab_markdown_view_is_settled (view));
+  /* While the text streams, the pointer over it changes nothing. */
+  g_signal_emit_by_name (block, "selection-wanted");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_true (find_widget (GTK_WIDGET (view), CONFAB_TYPE_TEXT_BLOCK) == block);
 
+  /* The last paragraph, still growing, has the keyboard focus; finishing
+   * makes it a label that keeps it, and leaves the others as they are. */
+  focused = nth_child (view_box (view), n_children (view_box (view)) - 1);
+  g_assert_true (CONFAB_IS_TEXT_BLOCK (focused));
+  gtk_widget_grab_focus (focused);
+  renders = confab_markdown_view_get_n_renders (view);
+  confab_markdown_view_finish (view);
+  g_assert_cmpuint (confab_markdown_view_get_n_renders (view), ==, renders);
+  label = nth_child (view_box (view), n_children (view_box (view)) - 1);
+  g_assert_true (GTK_IS_LABEL (label));
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (label)));
+  g_assert_true (gtk_widget_has_focus (label));
+  n_selectable = n_blocks;
   n_blocks = 0;
+  count_widgets (GTK_WIDGET (view), &n_blocks, &unused);
+  g_assert_cmpuint (n_blocks, ==, n_selectable - 1);
+
+  /* The pointer over a block: that one becomes a label, in its place. */
+  block = nth_child (view_box (view), 0);
+  while (!CONFAB_IS_TEXT_BLOCK (block))
+    block = gtk_widget_get_next_sibling (block);
+  {
+    GtkWidget *before = gtk_widget_get_prev_sibling (block);
+    g_autofree char *markup = g_strdup (confab_text_block_get_markup (CONFAB_TEXT_BLOCK (block)));
+
+    want_selection (block);
+    label = gtk_widget_get_next_sibling (before);
+    g_assert_true (GTK_IS_LABEL (label));
+    g_assert_true (gtk_label_get_selectable (GTK_LABEL (label)));
+    g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (label)), ==, markup);
+  }
+
+  /* Tab to a block: it becomes a label, which has the focus. */
+  block = find_widget (GTK_WIDGET (view), CONFAB_TYPE_TEXT_BLOCK);
+  {
+    GtkWidget *before = gtk_widget_get_prev_sibling (block);
+    GtkWidget *parent = gtk_widget_get_parent (block);
+
+    g_object_ref (block);
+    gtk_widget_grab_focus (block);
+    WAIT_FOR (gtk_widget_get_parent (block) == NULL);
+    g_object_unref (block);
+    label = before != NULL ? gtk_widget_get_next_sibling (before) : gtk_widget_get_first_child (parent);
+    g_assert_true (GTK_IS_LABEL (label));
+    g_assert_true (gtk_widget_has_focus (label));
+  }
+
+  /* All of them: the same tree as the reply set at once. */
+  while ((block = find_widget (GTK_WIDGET (view), CONFAB_TYPE_TEXT_BLOCK)) != NULL)
+    want_selection (block);
+  n_blocks = n_selectable = 0;
   count_widgets (GTK_WIDGET (view), &n_blocks, &n_selectable);
   g_assert_cmpuint (n_blocks, ==, 0);
   confab_markdown_view_set_text (whole, document);
@@ -1671,7 +1735,6 @@ test_view_settle (void)
   confab_markdown_view_flush (view);
   g_assert_true (GTK_IS_LABEL (nth_child (view_box (view), 0)));
   g_assert_true (CONFAB_IS_TEXT_BLOCK (nth_child (view_box (view), 1)));
-  g_assert_false (confab_markdown_view_is_settled (view));
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
