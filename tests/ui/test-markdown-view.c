@@ -1587,12 +1587,56 @@ count_widgets (GtkWidget *widget,
 
 /* While a reply streams, its paragraphs are text blocks that lay their
  * text out once per change; they are as tall as the labels they stand
- * for. Paragraphs with links are labels all along, so links work while
+ * for, and the reply looks the same to the pixel. Paragraphs with links are labels all along, so links work while
  * the reply streams. Once the reply is finished, a block becomes the
  * selectable label it stands for when the user may select it (the
  * pointer over it, the keyboard focus on it), and not before: finishing
  * costs nothing. All of them settled, the tree is the one of the whole
  * reply set at once. */
+static void
+unselect_all (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_label_get_selectable (GTK_LABEL (widget)))
+    gtk_label_select_region (GTK_LABEL (widget), 0, 0);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    unselect_all (child);
+}
+
+static void
+wait_frames (GtkWidget *window,
+             guint      n)
+{
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (window, frame_seen_cb, &frames, NULL);
+
+  WAIT_FOR (frames >= n);
+  gtk_widget_remove_tick_callback (window, id);
+}
+
+/* What @widget draws, as pixels. */
+static GBytes *
+render_pixels (GtkWidget *widget)
+{
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  gsize stride = (gsize)width * 4;
+  guchar *data;
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  data = g_malloc (stride * height);
+  gdk_texture_download (texture, data, stride);
+  return g_bytes_new_take (data, stride * height);
+}
+
 /* Asks @block to become a label, as the pointer does, and waits until
  * it is gone. */
 static void
@@ -1617,6 +1661,7 @@ test_view_settle (void)
   guint n_blocks = 0, n_selectable = 0, n_whole_selectable = 0, unused = 0;
   guint renders;
   GtkWidget *block, *focused, *link, *label;
+  g_autoptr(GBytes) streaming_pixels = NULL;
   int block_height, label_height;
 
   g_object_ref (window);
@@ -1660,6 +1705,10 @@ test_view_settle (void)
       g_assert_cmpint (block_height, ==, label_height);
     }
   gtk_box_remove (GTK_BOX (gtk_widget_get_parent (label)), label);
+
+  /* Drawn exactly as the labels will be. */
+  wait_frames (window, 3);
+  streaming_pixels = render_pixels (GTK_WIDGET (view));
 
   /* While the text streams, the pointer over it changes nothing. */
   g_signal_emit_by_name (block, "selection-wanted");
@@ -1726,6 +1775,29 @@ test_view_settle (void)
   settled_tree = describe_view (view);
   whole_tree = describe_view (whole);
   g_assert_cmpstr (settled_tree, ==, whole_tree);
+  {
+    g_autoptr(GBytes) settled_pixels = NULL;
+
+    /* Without the focus ring of the label that has the focus, and the
+     * selection a label makes when Tab reaches it. */
+    gtk_window_set_focus (GTK_WINDOW (window), NULL);
+    unselect_all (GTK_WIDGET (view));
+    wait_frames (window, 3);
+    settled_pixels = render_pixels (GTK_WIDGET (view));
+    g_assert_cmpuint (g_bytes_get_size (settled_pixels), ==, g_bytes_get_size (streaming_pixels));
+    if (!g_bytes_equal (settled_pixels, streaming_pixels))
+      {
+        const guchar *a = g_bytes_get_data (streaming_pixels, NULL);
+        const guchar *b = g_bytes_get_data (settled_pixels, NULL);
+        gsize differ = 0, first = 0;
+
+        for (gsize i = 0; i < g_bytes_get_size (settled_pixels); i++)
+          if (a[i] != b[i] && differ++ == 0)
+            first = i;
+        g_error ("%" G_GSIZE_FORMAT " bytes differ, the first at row %" G_GSIZE_FORMAT,
+                 differ, first / (gsize)(gtk_widget_get_width (GTK_WIDGET (view)) * 4));
+      }
+  }
 
   /* Replaced text is labels at once; what streams after it is in text
    * blocks again. */
