@@ -1203,20 +1203,46 @@ confab_markdown_view_flush (ConfabMarkdownView *self)
   render_pending (self);
 }
 
+/* The text block under the pointer, if the pointer is over this view. */
+static GtkWidget *
+text_block_under_pointer (ConfabMarkdownView *self)
+{
+  GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
+  GdkSurface *surface = native != NULL ? gtk_native_get_surface (native) : NULL;
+  GdkSeat *seat = gdk_display_get_default_seat (gtk_widget_get_display (GTK_WIDGET (self)));
+  GdkDevice *pointer = seat != NULL ? gdk_seat_get_pointer (seat) : NULL;
+  GtkWidget *picked;
+  double x, y, dx, dy;
+
+  if (surface == NULL || pointer == NULL ||
+      !gdk_surface_get_device_position (surface, pointer, &x, &y, NULL))
+    return NULL;
+
+  gtk_native_get_surface_transform (native, &dx, &dy);
+  picked = gtk_widget_pick (GTK_WIDGET (native), x - dx, y - dy, GTK_PICK_DEFAULT);
+  if (CONFAB_IS_TEXT_BLOCK (picked) && gtk_widget_is_ancestor (picked, GTK_WIDGET (self)))
+    return picked;
+  return NULL;
+}
+
 void
 confab_markdown_view_finish (ConfabMarkdownView *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  GtkWidget *hovered;
 
   g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
 
   render_pending (self);
   self->live = FALSE;
 
-  /* Text the keyboard is on already may be selected now. */
+  /* Text the keyboard or the pointer is on already may be selected now,
+   * without waiting for the pointer to move. */
   if (CONFAB_IS_TEXT_BLOCK (focus) && gtk_widget_is_ancestor (focus, GTK_WIDGET (self)))
     settle_block (self, focus);
+  if ((hovered = text_block_under_pointer (self)) != NULL)
+    settle_block (self, hovered);
 }
 
 guint

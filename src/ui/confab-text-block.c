@@ -15,6 +15,8 @@ struct _ConfabTextBlock
   PangoLayout *layout;
   char        *markup;
   int          width_chars;
+  int          char_width;     /* Pango units, for the font of ... */
+  guint        char_serial;    /* ... this serial of the Pango context */
 };
 
 G_DEFINE_FINAL_TYPE (ConfabTextBlock, confab_text_block, GTK_TYPE_WIDGET)
@@ -66,16 +68,23 @@ ensure_layout (ConfabTextBlock *self)
   return self->layout;
 }
 
+/* Font metrics cost a small layout of their own: kept until the font
+ * changes. */
 static int
 char_width (ConfabTextBlock *self)
 {
   PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self));
-  PangoFontMetrics *metrics = pango_context_get_metrics (context, NULL, NULL);
-  int width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
-                   pango_font_metrics_get_approximate_digit_width (metrics));
+  PangoFontMetrics *metrics;
 
+  if (self->char_width > 0 && self->char_serial == pango_context_get_serial (context))
+    return self->char_width;
+
+  metrics = pango_context_get_metrics (context, NULL, NULL);
+  self->char_width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
+                          pango_font_metrics_get_approximate_digit_width (metrics));
+  self->char_serial = pango_context_get_serial (context);
   pango_font_metrics_unref (metrics);
-  return width;
+  return self->char_width;
 }
 
 /* Widths come from the font's metrics, with no layout: at least
