@@ -114,6 +114,8 @@ row "peak RSS after the stream, MB" "< 200" stream_hwm_mb
 row "paste 1 MB in 80-character lines: text in, ms" "" paste_lines_in_ms
 row "**paste 1 MB in lines: next frame, ms**" "instant" paste_lines_frame_ms
 row "paste 1 MB in lines: main-loop gap max, ms" "" paste_lines_loop_gap_max
+row "**send the 1 MB in lines: its row drawn, ms**" "instant" send_big_frame_ms
+row "send the 1 MB in lines: main-loop gap max, ms" "" send_big_loop_gap_max
 row "paste 1 MB as one line: text in, ms" "" paste_one_line_in_ms
 row "**paste 1 MB as one line: next frame, ms**" "instant" paste_one_line_frame_ms
 row "paste 1 MB as one line: main-loop gap max, ms" "" paste_one_line_loop_gap_max

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "confab-long-text.h"
 #include "confab-markdown-view.h"
 #include "confab-message-row.h"
 
@@ -28,8 +29,8 @@ struct _ConfabMessageRow
   GtkLabel           *time_label;
   GtkSpinner         *spinner;
   GtkExpander        *reasoning_expander;
-  GtkLabel           *reasoning_label;
-  GtkLabel           *user_label;
+  ConfabLongText     *reasoning_label;
+  ConfabLongText     *user_label;
   ConfabMarkdownView *markdown_view;
   GtkLabel           *tool_calls_label;
   GtkLabel           *status_label;
@@ -45,7 +46,7 @@ struct _ConfabMessageRow
   GtkButton          *allow_always_button;
   GtkButton          *deny_button;
   GtkExpander        *output_expander;
-  GtkLabel           *output_label;
+  ConfabLongText     *output_label;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -169,7 +170,7 @@ show_tool (ConfabMessageRow *self,
 
   /* The output stays folded unless it says what went wrong. */
   gtk_widget_set_visible (GTK_WIDGET (self->output_expander), content[0] != '\0');
-  gtk_label_set_text (self->output_label, content);
+  confab_long_text_set_text (self->output_label, content);
   gtk_expander_set_expanded (self->output_expander, is_error && state != CONFAB_MESSAGE_STREAMING);
   if (is_error)
     gtk_widget_add_css_class (GTK_WIDGET (self->output_label), "error");
@@ -204,7 +205,7 @@ update_reasoning (ConfabMessageRow *self,
   gboolean has = reasoning != NULL && reasoning[0] != '\0';
 
   gtk_widget_set_visible (GTK_WIDGET (self->reasoning_expander), has);
-  gtk_label_set_text (self->reasoning_label, has ? reasoning : "");
+  confab_long_text_set_text (self->reasoning_label, has ? reasoning : "");
 }
 
 static void
@@ -338,6 +339,7 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
 
   object_class->dispose = confab_message_row_dispose;
 
+  g_type_ensure (CONFAB_TYPE_LONG_TEXT);
   g_type_ensure (CONFAB_TYPE_MARKDOWN_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/confab/Confab/ui/confab-message-row.ui");
@@ -417,6 +419,11 @@ static void
 confab_message_row_init (ConfabMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Titles of the windows their Show All buttons open. */
+  confab_long_text_set_title (self->user_label, _("Message"));
+  confab_long_text_set_title (self->reasoning_label, _("Reasoning"));
+  confab_long_text_set_title (self->output_label, _("Tool Output"));
   g_signal_connect (self->copy_button, "clicked", G_CALLBACK (copy_clicked_cb), self);
   g_signal_connect (self->allow_once_button, "clicked", G_CALLBACK (allow_once_clicked_cb), self);
   g_signal_connect (self->allow_always_button, "clicked", G_CALLBACK (allow_always_clicked_cb), self);
@@ -531,7 +538,7 @@ confab_message_row_set_message (ConfabMessageRow *self,
   else if (assistant)
     confab_markdown_view_set_text (self->markdown_view, confab_message_get_content (message));
   else
-    gtk_label_set_text (self->user_label, confab_message_get_content (message));
+    confab_long_text_set_text (self->user_label, confab_message_get_content (message));
 
   update_reasoning (self, confab_message_get_reasoning (message));
   update_tool_calls (self, confab_message_get_tool_calls (message));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "confab-application.h"
+#include "confab-long-text.h"
 #include "confab-mcp-page.h"
 #include "confab-message-row.h"
 #include "confab-test-server.h"
@@ -1065,6 +1066,102 @@ test_large_paste (Fixture       *fixture,
   g_assert_true (gtk_scrolled_window_get_propagate_natural_height (scroller));
 }
 
+static GtkWidget *
+find_by_type (GtkWidget *widget,
+              GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_by_type (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWindow *
+find_toplevel (const char *title)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_window_get_title (window), title) == 0)
+        return window;
+    }
+  return NULL;
+}
+
+/* A message of 300 KB, as a pasted log: the chat shows its beginning and
+ * how much more there is (a label with all of it would freeze the window
+ * for many seconds), Show All opens the whole text, and all of it is sent
+ * and stored. */
+static void
+test_long_message (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  ConfabTestResponse *response;
+  g_autoptr(GString) text = g_string_new (NULL);
+  GtkWidget *long_text = NULL;
+  GtkWidget *label, *more, *button;
+  GtkWindow *viewer;
+  GtkTextBuffer *buffer;
+
+  for (guint i = 0; text->len < 300 * 1024; i++)
+    g_string_append_printf (text, "line %u of a long log that was pasted whole\n", i);
+  g_string_append (text, "the end");
+
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  type_and_send (fixture, text->str);
+  WAIT_FOR (n_messages (fixture) == 2);
+  WAIT_FOR (confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 0)), ==, text->str);
+
+  /* The user's row: the beginning, selectable, and how much more. */
+  for (GtkWidget *w = find_by_type (GTK_WIDGET (child (fixture, "message_list")), CONFAB_TYPE_MESSAGE_ROW); w != NULL;
+       w = gtk_widget_get_next_sibling (w))
+    {
+      GtkWidget *candidate = CONFAB_IS_MESSAGE_ROW (w) ? find_by_type (w, CONFAB_TYPE_LONG_TEXT) : NULL;
+
+      if (candidate != NULL && gtk_widget_get_visible (candidate) &&
+          g_str_equal (confab_long_text_get_text (CONFAB_LONG_TEXT (candidate)), text->str))
+        long_text = candidate;
+    }
+  g_assert_nonnull (long_text);
+  g_assert_true (confab_long_text_is_clipped (CONFAB_LONG_TEXT (long_text)));
+  label = find_by_type (long_text, GTK_TYPE_LABEL);
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (label)));
+  g_assert_true (g_str_has_prefix (text->str, gtk_label_get_text (GTK_LABEL (label))));
+  g_assert_cmpuint (g_utf8_strlen (gtk_label_get_text (GTK_LABEL (label)), -1), <=, CONFAB_LONG_TEXT_MAX_CHARS);
+  more = gtk_widget_get_first_child (gtk_widget_get_next_sibling (label));
+  g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (more)));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (more)), "… and "));
+  g_assert_true (g_str_has_suffix (gtk_label_get_text (GTK_LABEL (more)), "kB more"));
+
+  /* Show All: the whole message, in a window of its own. */
+  button = find_by_type (gtk_widget_get_next_sibling (label), GTK_TYPE_BUTTON);
+  g_assert_true (gtk_widget_get_visible (button));
+  g_signal_emit_by_name (button, "clicked");
+  WAIT_FOR ((viewer = find_toplevel ("Message")) != NULL);
+  buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (find_by_type (GTK_WIDGET (viewer), GTK_TYPE_TEXT_VIEW)));
+  g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, g_utf8_strlen (text->str, -1));
+  g_assert_false (gtk_text_view_get_editable (GTK_TEXT_VIEW (find_by_type (GTK_WIDGET (viewer), GTK_TYPE_TEXT_VIEW))));
+  gtk_window_destroy (viewer);
+
+  /* A short message is shown whole, without the button. */
+  confab_long_text_set_text (CONFAB_LONG_TEXT (long_text), "short");
+  g_assert_false (confab_long_text_is_clipped (CONFAB_LONG_TEXT (long_text)));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "short");
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (button)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1088,6 +1185,8 @@ main (int   argc,
 
   g_test_add ("/window/close-while-asking", Fixture, NULL, fixture_setup,
               test_close_while_asking, fixture_teardown);
+  g_test_add ("/window/long-message", Fixture, NULL, fixture_setup,
+              test_long_message, fixture_teardown);
   g_test_add ("/window/large-paste", Fixture, NULL, fixture_setup,
               test_large_paste, fixture_teardown);
   g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
