@@ -16,11 +16,11 @@ struct _ConfabLongText
 {
   GtkWidget  parent_instance;
 
-  GtkWidget *box;
   GtkLabel  *label;
+  /* Made when a text is first clipped: most never are, and a chat builds
+   * a row for every message it shows. */
   GtkWidget *more_box;
   GtkLabel  *more_label;
-  GtkWidget *show_all_button;
 
   char      *text;
   char      *title;
@@ -116,11 +116,39 @@ show_all_clicked_cb (GtkButton      *button,
 }
 
 static void
+ensure_more_box (ConfabLongText *self)
+{
+  GtkWidget *button;
+
+  if (self->more_box != NULL)
+    return;
+
+  self->more_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  self->more_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->more_label, 0.0f);
+  gtk_widget_add_css_class (GTK_WIDGET (self->more_label), "dim-label");
+  gtk_box_append (GTK_BOX (self->more_box), GTK_WIDGET (self->more_label));
+
+  button = gtk_button_new_with_mnemonic (_("Show _All"));
+  gtk_widget_set_tooltip_text (button, _("Show the whole text in a window of its own"));
+  gtk_widget_add_css_class (button, "flat");
+  g_signal_connect (button, "clicked", G_CALLBACK (show_all_clicked_cb), self);
+  gtk_box_append (GTK_BOX (self->more_box), button);
+
+  gtk_widget_insert_after (self->more_box, GTK_WIDGET (self), GTK_WIDGET (self->label));
+}
+
+static void
 confab_long_text_dispose (GObject *object)
 {
   ConfabLongText *self = CONFAB_LONG_TEXT (object);
+  GtkWidget *child;
 
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
+    gtk_widget_unparent (child);
+  self->label = NULL;
+  self->more_box = NULL;
+  self->more_label = NULL;
 
   G_OBJECT_CLASS (confab_long_text_parent_class)->dispose (object);
 }
@@ -145,37 +173,26 @@ confab_long_text_class_init (ConfabLongTextClass *klass)
   object_class->dispose = confab_long_text_dispose;
   object_class->finalize = confab_long_text_finalize;
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "longtext");
 }
 
 static void
 confab_long_text_init (ConfabLongText *self)
 {
+  GtkLayoutManager *layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
+
   self->text = g_strdup ("");
 
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
+  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 6);
 
   self->label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->label, 0.0f);
   gtk_label_set_wrap (self->label, TRUE);
   gtk_label_set_wrap_mode (self->label, PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (self->label, TRUE);
-  gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->label));
-
-  self->more_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_widget_set_visible (self->more_box, FALSE);
-  self->more_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->more_label, 0.0f);
-  gtk_widget_add_css_class (GTK_WIDGET (self->more_label), "dim-label");
-  gtk_box_append (GTK_BOX (self->more_box), GTK_WIDGET (self->more_label));
-  self->show_all_button = gtk_button_new_with_mnemonic (_("Show _All"));
-  gtk_widget_set_tooltip_text (self->show_all_button, _("Show the whole text in a window of its own"));
-  gtk_widget_add_css_class (self->show_all_button, "flat");
-  g_signal_connect (self->show_all_button, "clicked", G_CALLBACK (show_all_clicked_cb), self);
-  gtk_box_append (GTK_BOX (self->more_box), self->show_all_button);
-  gtk_box_append (GTK_BOX (self->box), self->more_box);
+  gtk_widget_set_parent (GTK_WIDGET (self->label), GTK_WIDGET (self));
 }
 
 GtkWidget *
@@ -206,7 +223,8 @@ confab_long_text_set_text (ConfabLongText *self,
   if (!self->clipped)
     {
       gtk_label_set_text (self->label, text);
-      gtk_widget_set_visible (self->more_box, FALSE);
+      if (self->more_box != NULL)
+        gtk_widget_set_visible (self->more_box, FALSE);
     }
   else
     {
@@ -217,6 +235,7 @@ confab_long_text_set_text (ConfabLongText *self,
       g_autofree char *more = g_strdup_printf (_("… and %s more"), size);
 
       gtk_label_set_text (self->label, shown);
+      ensure_more_box (self);
       gtk_label_set_text (self->more_label, more);
       gtk_widget_set_visible (self->more_box, TRUE);
     }
