@@ -103,6 +103,12 @@ struct _ConfabWindow
   GtkScrolledWindow    *scroller;
   GtkListView          *message_list;
   GtkTextView          *composer_view;
+  GtkWidget            *fold_bar;
+  GtkWidget            *fold_show_all_button;
+  GtkTextTag           *fold_tag;
+  /* The user asked to see the long lines whole: no folding until the
+   * composer is empty again. */
+  gboolean              fold_off;
   GtkScrolledWindow    *composer_scroller;
   GtkStack             *send_stack;
   GtkSearchBar         *find_bar;
@@ -1310,7 +1316,8 @@ send_action (GtkWidget  *widget,
     return;
 
   gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  /* With the folded part of long lines. */
+  text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
   stripped = g_strstrip (g_strdup (text));
   if (stripped[0] == '\0')
     return;
@@ -2440,11 +2447,141 @@ composer_paste_cb (GtkTextView  *view,
   gdk_clipboard_read_text_async (clipboard, NULL, paste_read_cb, g_object_ref (self));
 }
 
+/* Folding: Pango lays out a paragraph whole, so a pasted line of 1 MB
+ * (minified JSON, say) took 0.7 s to show. Past COMPOSER_LONG_LINE_CHARS
+ * characters, a line shows its first COMPOSER_SHOWN_LINE_CHARS and the
+ * rest is invisible (GtkTextView leaves invisible text out of its
+ * layout); a bar says so. The text is all in the buffer and all of it is
+ * sent and copied. */
+#define COMPOSER_LONG_LINE_CHARS 10000
+#define COMPOSER_SHOWN_LINE_CHARS 2000
+
+static gboolean
+composer_has_folds (ConfabWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  return gtk_text_iter_has_tag (&iter, self->fold_tag) ||
+         gtk_text_iter_forward_to_tag_toggle (&iter, self->fold_tag);
+}
+
+static void
+update_fold_bar (ConfabWindow *self)
+{
+  gtk_widget_set_visible (self->fold_bar, !self->fold_off && composer_has_folds (self));
+}
+
+static void
+composer_fold_lines (ConfabWindow *self,
+                     int           first_line,
+                     int           last_line)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+
+  for (int line = first_line; line <= last_line; line++)
+    {
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_iter_at_line (buffer, &start, line);
+      if (gtk_text_iter_get_chars_in_line (&start) <= COMPOSER_LONG_LINE_CHARS)
+        continue;
+      end = start;
+      if (!gtk_text_iter_ends_line (&end))
+        gtk_text_iter_forward_to_line_end (&end);
+      gtk_text_iter_set_line_offset (&start, COMPOSER_SHOWN_LINE_CHARS);
+      gtk_text_buffer_apply_tag (buffer, self->fold_tag, &start, &end);
+    }
+}
+
+/* After the text is in: @location is at its end. */
+static void
+composer_inserted_cb (GtkTextBuffer *buffer,
+                      GtkTextIter   *location,
+                      const char    *text,
+                      int            len,
+                      ConfabWindow  *self)
+{
+  int last_line = gtk_text_iter_get_line (location);
+  int first_line = last_line;
+
+  if (self->fold_off)
+    return;
+  /* Only text that makes a line that long is worth a look. */
+  if (gtk_text_iter_get_chars_in_line (location) <= COMPOSER_LONG_LINE_CHARS && len <= COMPOSER_LONG_LINE_CHARS)
+    return;
+
+  for (const char *p = text; p < text + len; p++)
+    if (*p == '\n')
+      first_line--;
+  composer_fold_lines (self, MAX (first_line, 0), last_line);
+  update_fold_bar (self);
+}
+
+static void
+fold_show_all_clicked_cb (GtkButton    *button,
+                          ConfabWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+  GtkTextIter start, end;
+
+  self->fold_off = TRUE;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, self->fold_tag, &start, &end);
+  gtk_widget_set_visible (self->fold_bar, FALSE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer_view));
+}
+
+/* Copying or cutting a selection that holds folded text takes all of it
+ * (GtkTextView's own copy leaves invisible text out). */
+static gboolean
+composer_copy_selection (ConfabWindow *self,
+                         gboolean      cut)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+  GtkTextIter start, end, probe;
+  g_autofree char *text = NULL;
+
+  if (!gtk_text_buffer_get_selection_bounds (buffer, &start, &end))
+    return FALSE;
+  probe = start;
+  if (!gtk_text_iter_has_tag (&probe, self->fold_tag) &&
+      (!gtk_text_iter_forward_to_tag_toggle (&probe, self->fold_tag) || gtk_text_iter_compare (&probe, &end) >= 0))
+    return FALSE;
+
+  text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self->composer_view)), text);
+  if (cut)
+    gtk_text_buffer_delete_selection (buffer, TRUE, TRUE);
+  return TRUE;
+}
+
+static void
+composer_copy_cb (GtkTextView  *view,
+                  ConfabWindow *self)
+{
+  if (composer_copy_selection (self, FALSE))
+    g_signal_stop_emission_by_name (view, "copy-clipboard");
+}
+
+static void
+composer_cut_cb (GtkTextView  *view,
+                 ConfabWindow *self)
+{
+  if (composer_copy_selection (self, TRUE))
+    g_signal_stop_emission_by_name (view, "cut-clipboard");
+}
+
 static void
 composer_changed_cb (GtkTextBuffer *buffer,
                      ConfabWindow  *self)
 {
   composer_set_large (self, gtk_text_buffer_get_char_count (buffer) > COMPOSER_GROW_LIMIT_CHARS);
+
+  if (gtk_text_buffer_get_char_count (buffer) == 0)
+    self->fold_off = FALSE;
+  update_fold_bar (self);
 }
 
 static void
@@ -2476,6 +2613,8 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, fold_bar);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, fold_show_all_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer_scroller);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, send_stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, find_bar);
@@ -2586,6 +2725,13 @@ confab_window_init (ConfabWindow *self)
   g_signal_connect_object (gtk_text_view_get_buffer (self->composer_view), "insert-text",
                            G_CALLBACK (composer_insert_cb), self, 0);
   g_signal_connect_object (self->composer_view, "paste-clipboard", G_CALLBACK (composer_paste_cb), self, 0);
+  self->fold_tag = gtk_text_buffer_create_tag (gtk_text_view_get_buffer (self->composer_view), NULL,
+                                               "invisible", TRUE, NULL);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer_view), "insert-text",
+                           G_CALLBACK (composer_inserted_cb), self, G_CONNECT_AFTER);
+  g_signal_connect_object (self->composer_view, "copy-clipboard", G_CALLBACK (composer_copy_cb), self, 0);
+  g_signal_connect_object (self->composer_view, "cut-clipboard", G_CALLBACK (composer_cut_cb), self, 0);
+  g_signal_connect_object (self->fold_show_all_button, "clicked", G_CALLBACK (fold_show_all_clicked_cb), self, 0);
   g_signal_connect_object (gtk_text_view_get_buffer (self->composer_view), "changed",
                            G_CALLBACK (composer_changed_cb), self, 0);
 

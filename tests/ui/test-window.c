@@ -1162,6 +1162,79 @@ test_long_message (Fixture       *fixture,
   g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (button)));
 }
 
+static void
+read_clipboard_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  char **text = user_data;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, NULL);
+}
+
+/* A pasted line of 300 KB (minified JSON, say) shows its beginning, with
+ * a bar that says so; all of it is in the composer, copied and sent.
+ * Show All shows it whole. */
+static void
+test_long_line_paste (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  GtkTextView *composer = GTK_TEXT_VIEW (child (fixture, "composer_view"));
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (composer);
+  GtkWidget *bar = GTK_WIDGET (child (fixture, "fold_bar"));
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (composer));
+  ConfabTestResponse *response;
+  g_autoptr(GString) line = g_string_new ("Explain this: ");
+  g_autofree char *shown = NULL;
+  g_autofree char *all = NULL;
+  g_autofree char *copied = NULL;
+  GtkTextIter start, end;
+
+  while (line->len < 300 * 1024)
+    g_string_append (line, "{\"key\":\"value\",\"n\":12345,\"list\":[1,2,3]},");
+  gdk_clipboard_set_text (clipboard, line->str);
+  g_signal_emit_by_name (composer, "paste-clipboard");
+  WAIT_FOR (gtk_text_buffer_get_char_count (buffer) == (int)line->len);
+
+  /* Shown in part, all of it there. */
+  g_assert_true (gtk_widget_get_visible (bar));
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  shown = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  all = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+  g_assert_cmpuint (g_utf8_strlen (shown, -1), ==, 2000);
+  g_assert_true (g_str_has_prefix (line->str, shown));
+  g_assert_cmpstr (all, ==, line->str);
+
+  /* Copying takes all of it. */
+  gtk_text_buffer_select_range (buffer, &start, &end);
+  gdk_clipboard_set_text (clipboard, "something else");
+  g_signal_emit_by_name (composer, "copy-clipboard");
+  gdk_clipboard_read_text_async (clipboard, NULL, read_clipboard_cb, &copied);
+  WAIT_FOR (copied != NULL);
+  g_assert_cmpstr (copied, ==, line->str);
+
+  /* Show All: the whole line, no bar. */
+  g_signal_emit_by_name (child (fixture, "fold_show_all_button"), "clicked");
+  g_assert_false (gtk_widget_get_visible (bar));
+  g_clear_pointer (&shown, g_free);
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  shown = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_assert_cmpstr (shown, ==, line->str);
+
+  /* Folded again after the composer was emptied, and sent whole. */
+  gtk_text_buffer_set_text (buffer, "", 0);
+  gtk_text_buffer_set_text (buffer, line->str, -1);
+  g_assert_true (gtk_widget_get_visible (bar));
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send", NULL));
+  WAIT_FOR (n_messages (fixture) == 2);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 0)), ==, line->str);
+  g_assert_false (gtk_widget_get_visible (bar));
+  WAIT_FOR (confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1185,6 +1258,8 @@ main (int   argc,
 
   g_test_add ("/window/close-while-asking", Fixture, NULL, fixture_setup,
               test_close_while_asking, fixture_teardown);
+  g_test_add ("/window/long-line-paste", Fixture, NULL, fixture_setup,
+              test_long_line_paste, fixture_teardown);
   g_test_add ("/window/long-message", Fixture, NULL, fixture_setup,
               test_long_message, fixture_teardown);
   g_test_add ("/window/large-paste", Fixture, NULL, fixture_setup,
