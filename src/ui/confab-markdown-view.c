@@ -86,6 +86,9 @@ G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
  * character per line, which costs more than everything else a frame
  * does. */
 #define MIN_WIDTH_CHARS 20
+/* How long after a reply ends the text block under the pointer becomes a
+ * label. */
+#define SETTLE_DELAY_MS 100
 
 /* Helpers */
 
@@ -1238,11 +1241,16 @@ confab_markdown_view_finish (ConfabMarkdownView *self)
   self->live = FALSE;
 
   /* Text the keyboard or the pointer is on already may be selected now,
-   * without waiting for the pointer to move. */
+   * without waiting for the pointer to move. The one under the pointer
+   * a little later: the frame that ends a reply has enough to do. */
   if (CONFAB_IS_TEXT_BLOCK (focus) && gtk_widget_is_ancestor (focus, GTK_WIDGET (self)))
     settle_block (self, focus);
   if ((hovered = text_block_under_pointer (self)) != NULL)
-    settle_block (self, hovered);
+    {
+      g_set_weak_pointer (&self->settle_block, hovered);
+      g_clear_handle_id (&self->settle_id, g_source_remove);
+      self->settle_id = g_timeout_add (SETTLE_DELAY_MS, settle_idle_cb, self);
+    }
 }
 
 guint
