@@ -2473,14 +2473,17 @@ update_fold_bar (ConfabWindow *self)
   gtk_widget_set_visible (self->fold_bar, !self->fold_off && composer_has_folds (self));
 }
 
+/* Folds what was inserted between @inserted_start and @inserted_end of
+ * each long line, past its first COMPOSER_SHOWN_LINE_CHARS. */
 static void
-composer_fold_lines (ConfabWindow *self,
-                     int           first_line,
-                     int           last_line)
+composer_fold_lines (ConfabWindow      *self,
+                     const GtkTextIter *inserted_start,
+                     const GtkTextIter *inserted_end)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer_view);
+  int last_line = gtk_text_iter_get_line (inserted_end);
 
-  for (int line = first_line; line <= last_line; line++)
+  for (int line = gtk_text_iter_get_line (inserted_start); line <= last_line; line++)
     {
       GtkTextIter start, end;
 
@@ -2491,11 +2494,17 @@ composer_fold_lines (ConfabWindow *self,
       if (!gtk_text_iter_ends_line (&end))
         gtk_text_iter_forward_to_line_end (&end);
       gtk_text_iter_set_line_offset (&start, COMPOSER_SHOWN_LINE_CHARS);
-      gtk_text_buffer_apply_tag (buffer, self->fold_tag, &start, &end);
+      if (gtk_text_iter_compare (&start, inserted_start) < 0)
+        start = *inserted_start;
+      if (gtk_text_iter_compare (&end, inserted_end) > 0)
+        end = *inserted_end;
+      if (gtk_text_iter_compare (&start, &end) < 0)
+        gtk_text_buffer_apply_tag (buffer, self->fold_tag, &start, &end);
     }
 }
 
-/* After the text is in: @location is at its end. */
+/* After the text is in: @location is at its end. Only a large insertion
+ * (a paste) is folded; what the user types after it stays in view. */
 static void
 composer_inserted_cb (GtkTextBuffer *buffer,
                       GtkTextIter   *location,
@@ -2503,19 +2512,13 @@ composer_inserted_cb (GtkTextBuffer *buffer,
                       int            len,
                       ConfabWindow  *self)
 {
-  int last_line = gtk_text_iter_get_line (location);
-  int first_line = last_line;
+  GtkTextIter start = *location;
 
-  if (self->fold_off)
-    return;
-  /* Only text that makes a line that long is worth a look. */
-  if (gtk_text_iter_get_chars_in_line (location) <= COMPOSER_LONG_LINE_CHARS && len <= COMPOSER_LONG_LINE_CHARS)
+  if (self->fold_off || len <= COMPOSER_LONG_LINE_CHARS)
     return;
 
-  for (const char *p = text; p < text + len; p++)
-    if (*p == '\n')
-      first_line--;
-  composer_fold_lines (self, MAX (first_line, 0), last_line);
+  gtk_text_iter_backward_chars (&start, (int)g_utf8_strlen (text, len));
+  composer_fold_lines (self, &start, location);
   update_fold_bar (self);
 }
 
