@@ -2448,11 +2448,11 @@ composer_paste_cb (GtkTextView  *view,
 }
 
 /* Folding: Pango lays out a paragraph whole, so a pasted line of 1 MB
- * (minified JSON, say) took 0.7 s to show. Past COMPOSER_LONG_LINE_CHARS
- * characters, a line shows its first COMPOSER_SHOWN_LINE_CHARS and the
- * rest is invisible (GtkTextView leaves invisible text out of its
- * layout); a bar says so. The text is all in the buffer and all of it is
- * sent and copied. */
+ * (minified JSON, say) took 0.7 s to show. When a paste makes a line
+ * longer than COMPOSER_LONG_LINE_CHARS characters, the pasted text past
+ * the line's first COMPOSER_SHOWN_LINE_CHARS is invisible (GtkTextView
+ * leaves invisible text out of its layout); a bar says so. The text is
+ * all in the buffer and all of it is sent and copied. */
 #define COMPOSER_LONG_LINE_CHARS 10000
 #define COMPOSER_SHOWN_LINE_CHARS 2000
 
