@@ -832,7 +832,35 @@ test_conversation_operations (Fixture       *fixture,
   g_assert_null (confab_conversation_get_system_prompt (got));
   g_assert_cmpstr (confab_conversation_get_model (got), ==, "gpt-4o");
   g_assert_cmpstr (confab_conversation_get_provider (got), ==, "openai");
+  /* Nothing granted to its tools yet. */
+  g_assert_null (confab_conversation_get_tool_folders (got)[0]);
+  g_assert_false (confab_conversation_get_tools_private_network (got));
   g_clear_object (&got);
+
+  /* What the user granted to its tools is kept, folder names of any kind
+   * included. */
+  {
+    const char *folders[] = { "/home/ada/project", "/tmp/a \"quoted\" \xc3\xa9 folder", NULL };
+
+    confab_conversation_set_tool_folders (created, folders);
+    confab_conversation_set_tools_private_network (created, TRUE);
+    g_assert_true (update_conversation (store, created, &error));
+    g_assert_no_error (error);
+    got = get_conversation (store, id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstrv (confab_conversation_get_tool_folders (got), folders);
+    g_assert_true (confab_conversation_get_tools_private_network (got));
+    g_clear_object (&got);
+
+    confab_conversation_set_tool_folders (created, NULL);
+    confab_conversation_set_tools_private_network (created, FALSE);
+    g_assert_true (update_conversation (store, created, &error));
+    got = get_conversation (store, id, &error);
+    g_assert_no_error (error);
+    g_assert_null (confab_conversation_get_tool_folders (got)[0]);
+    g_assert_false (confab_conversation_get_tools_private_network (got));
+    g_clear_object (&got);
+  }
 
   /* What is not there. */
   got = get_conversation (store, 424242, &error);
@@ -1969,6 +1997,10 @@ test_migration_v1 (Fixture       *fixture,
   g_assert_cmpint (db_query_int (fixture->path,
                                  "SELECT count(*) FROM sqlite_master WHERE name IN ('messages_fts', 'providers')"),
                    ==, 2);
+  /* Version 4: old conversations grant nothing to tools. */
+  g_assert_cmpint (db_query_int (fixture->path,
+                                 "SELECT count(*) FROM conversations WHERE tool_folders != '[]' OR tools_private_network != 0"),
+                   ==, 0);
   g_assert_cmpint (db_query_int (fixture->path, "SELECT count(*) FROM messages"), ==, 9);
   journal_mode = db_query (fixture->path, "PRAGMA journal_mode");
   g_assert_cmpstr (journal_mode, ==, "wal");

@@ -23,6 +23,8 @@ struct _ConfabConversation
   char     *system_prompt;
   gint64    current_leaf;
   guint     n_messages;
+  GStrv     tool_folders;
+  gboolean  tools_private_network;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabConversation, confab_conversation, G_TYPE_OBJECT)
@@ -36,6 +38,7 @@ confab_conversation_finalize (GObject *object)
   g_clear_pointer (&self->provider, g_free);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
+  g_clear_pointer (&self->tool_folders, g_strfreev);
 
   G_OBJECT_CLASS (confab_conversation_parent_class)->finalize (object);
 }
@@ -50,6 +53,7 @@ static void
 confab_conversation_init (ConfabConversation *self)
 {
   self->title = g_strdup ("");
+  self->tool_folders = g_new0 (char *, 1);
 }
 
 /**
@@ -226,4 +230,69 @@ confab_conversation_set_n_messages (ConfabConversation *self,
 {
   g_return_if_fail (CONFAB_IS_CONVERSATION (self));
   self->n_messages = n_messages;
+}
+
+/* The folders the user granted to this conversation's tools (real paths,
+ * in the order granted); never NULL. */
+const char * const *
+confab_conversation_get_tool_folders (ConfabConversation *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), NULL);
+  return (const char * const *)self->tool_folders;
+}
+
+/* @folders: (nullable): NULL means none. */
+void
+confab_conversation_set_tool_folders (ConfabConversation *self,
+                                      const char * const *folders)
+{
+  g_return_if_fail (CONFAB_IS_CONVERSATION (self));
+  g_strfreev (self->tool_folders);
+  self->tool_folders = folders != NULL ? g_strdupv ((char **)folders) : g_new0 (char *, 1);
+}
+
+/* Whether the user let this conversation's tools reach this computer and
+ * the local network. */
+gboolean
+confab_conversation_get_tools_private_network (ConfabConversation *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+  return self->tools_private_network;
+}
+
+void
+confab_conversation_set_tools_private_network (ConfabConversation *self,
+                                               gboolean            allow)
+{
+  g_return_if_fail (CONFAB_IS_CONVERSATION (self));
+  self->tools_private_network = !!allow;
+}
+
+/**
+ * confab_conversation_copy:
+ *
+ * Returns: (transfer full): a new record with the same values, for a
+ *   worker thread to read while the original may change. Any thread.
+ */
+ConfabConversation *
+confab_conversation_copy (ConfabConversation *self)
+{
+  ConfabConversation *copy;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), NULL);
+
+  copy = confab_conversation_new (self->id);
+  confab_conversation_set_title (copy, self->title);
+  copy->created_at = self->created_at;
+  copy->updated_at = self->updated_at;
+  copy->pinned = self->pinned;
+  copy->archived = self->archived;
+  copy->provider = g_strdup (self->provider);
+  copy->model = g_strdup (self->model);
+  copy->system_prompt = g_strdup (self->system_prompt);
+  copy->current_leaf = self->current_leaf;
+  copy->n_messages = self->n_messages;
+  confab_conversation_set_tool_folders (copy, (const char * const *)self->tool_folders);
+  copy->tools_private_network = self->tools_private_network;
+  return copy;
 }

@@ -42,11 +42,19 @@ void                confab_conversation_set_model          (ConfabConversation *
 const char         *confab_conversation_get_system_prompt  (ConfabConversation *self);
 void                confab_conversation_set_system_prompt  (ConfabConversation *self,
                                                             const char         *system_prompt);
+const char * const *confab_conversation_get_tool_folders   (ConfabConversation *self);
+void                confab_conversation_set_tool_folders   (ConfabConversation *self,
+                                                            const char * const *folders);
+gboolean            confab_conversation_get_tools_private_network (ConfabConversation *self);
+void                confab_conversation_set_tools_private_network (ConfabConversation *self,
+                                                                   gboolean            allow);
 gint64              confab_conversation_get_current_leaf   (ConfabConversation *self);
 void                confab_conversation_set_current_leaf   (ConfabConversation *self,
                                                             gint64              message_id);
 guint               confab_conversation_get_n_messages     (ConfabConversation *self);
 void                confab_conversation_set_n_messages     (ConfabConversation *self,
                                                             guint               n_messages);
+
+ConfabConversation *confab_conversation_copy               (ConfabConversation *self);
 
 G_END_DECLS

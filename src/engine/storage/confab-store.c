@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "confab-json.h"
 #include "confab-store-private.h"
 
 /* Conversations in one SQLite database, owned by one worker thread that
@@ -330,8 +331,8 @@ return_if_changed (ConfabStore  *self,
 
 /* Version 1: conversations, messages as a tree (parent pointers), tool
  * calls. Version 2: full-text search over messages and stored provider
- * configurations. Version 3: an index for crash recovery. Each step runs
- * in the migration transaction. */
+ * configurations. Version 3: an index for crash recovery. Version 4: tool
+ * access per conversation. Each step runs in the migration transaction. */
 static const char * const migrations[] = {
   /* 0 -> 1 */
   "CREATE TABLE conversations ("
@@ -426,6 +427,12 @@ static const char * const migrations[] = {
   "INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');"
   "INSERT INTO messages_fts (rowid, content, reasoning)"
   "  SELECT id, content, reasoning FROM messages WHERE state != 'streaming';",
+
+  /* 3 -> 4: what the user granted to a conversation's tools outlives the
+   * app: the folders (a JSON array of real paths) and whether the tools
+   * may reach this computer and the local network. */
+  "ALTER TABLE conversations ADD COLUMN tool_folders TEXT NOT NULL DEFAULT '[]';"
+  "ALTER TABLE conversations ADD COLUMN tools_private_network INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
@@ -908,7 +915,48 @@ new_task (ConfabStore         *self,
 
 #define CONVERSATION_COLUMNS \
   "c.id, c.title, c.created_at, c.updated_at, c.pinned, c.archived, c.provider, c.model, " \
-  "c.system_prompt, c.current_leaf, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)"
+  "c.system_prompt, c.current_leaf, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), " \
+  "c.tool_folders, c.tools_private_network"
+
+/* The folders as stored: a JSON array of strings. Anything else (which
+ * Confab never writes) counts as none. */
+static void
+set_tool_folders_from_json (ConfabConversation *conversation,
+                            const char         *json)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) folders = NULL;
+  JsonArray *array;
+
+  if (json == NULL || !confab_json_parse (json, -1, &root, NULL) || root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    return;
+  array = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (JSON_NODE_HOLDS_VALUE (element) && json_node_get_value_type (element) == G_TYPE_STRING)
+        g_strv_builder_add (builder, json_node_get_string (element));
+    }
+  folders = g_strv_builder_end (builder);
+  confab_conversation_set_tool_folders (conversation, (const char * const *)folders);
+}
+
+static char *
+tool_folders_to_json (ConfabConversation *conversation)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  const char * const *folders = confab_conversation_get_tool_folders (conversation);
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; folders[i] != NULL; i++)
+    json_builder_add_string_value (builder, folders[i]);
+  json_builder_end_array (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
 
 static ConfabConversation *
 conversation_from_row (sqlite3_stmt *stmt)
@@ -925,6 +973,8 @@ conversation_from_row (sqlite3_stmt *stmt)
   confab_conversation_set_system_prompt (conversation, _confab_store_column_text (stmt, 8));
   confab_conversation_set_current_leaf (conversation, sqlite3_column_int64 (stmt, 9));
   confab_conversation_set_n_messages (conversation, sqlite3_column_int (stmt, 10));
+  set_tool_folders_from_json (conversation, _confab_store_column_text (stmt, 11));
+  confab_conversation_set_tools_private_network (conversation, sqlite3_column_int (stmt, 12));
 
   return conversation;
 }
@@ -1107,7 +1157,8 @@ _confab_store_insert_conversation (ConfabStore         *self,
 
   stmt = _confab_store_prepare (self,
                                 "INSERT INTO conversations (title, created_at, updated_at, pinned, archived, "
-                                "provider, model, system_prompt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                "provider, model, system_prompt, tool_folders, tools_private_network) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                 error);
   if (stmt == NULL)
     return 0;
@@ -1120,6 +1171,8 @@ _confab_store_insert_conversation (ConfabStore         *self,
   bind_text_or_null (stmt, 6, confab_conversation_get_provider (conversation));
   bind_text_or_null (stmt, 7, confab_conversation_get_model (conversation));
   bind_text_or_null (stmt, 8, confab_conversation_get_system_prompt (conversation));
+  sqlite3_bind_text (stmt, 9, tool_folders_to_json (conversation), -1, g_free);
+  sqlite3_bind_int (stmt, 10, confab_conversation_get_tools_private_network (conversation));
 
   if (!_confab_store_step_done (self, stmt, error))
     return 0;
@@ -1193,7 +1246,8 @@ update_conversation_job (ConfabStore *self,
   if (!_confab_store_check_writable (self, &error) ||
       !(stmt = _confab_store_prepare (self,
                                       "UPDATE conversations SET title = ?2, pinned = ?3, archived = ?4, "
-                                      "provider = ?5, model = ?6, system_prompt = ?7 WHERE id = ?1",
+                                      "provider = ?5, model = ?6, system_prompt = ?7, tool_folders = ?8, "
+                                      "tools_private_network = ?9 WHERE id = ?1",
                                       &error)))
     {
       g_task_return_error (task, error);
@@ -1207,6 +1261,8 @@ update_conversation_job (ConfabStore *self,
   bind_text_or_null (stmt, 5, confab_conversation_get_provider (conversation));
   bind_text_or_null (stmt, 6, confab_conversation_get_model (conversation));
   bind_text_or_null (stmt, 7, confab_conversation_get_system_prompt (conversation));
+  sqlite3_bind_text (stmt, 8, tool_folders_to_json (conversation), -1, g_free);
+  sqlite3_bind_int (stmt, 9, confab_conversation_get_tools_private_network (conversation));
 
   return_if_changed (self, task, stmt, _("There is no conversation %lld"),
                      (long long)confab_conversation_get_id (conversation));
@@ -1230,7 +1286,8 @@ confab_store_update_conversation_async (ConfabStore         *self,
   g_return_if_fail (CONFAB_IS_CONVERSATION (conversation));
 
   task = new_task (self, confab_store_update_conversation_async, cancellable, callback, user_data);
-  _confab_store_run (self, task, update_conversation_job, g_object_ref (conversation), g_object_unref);
+  /* A copy: the worker reads it while the caller may change the original. */
+  _confab_store_run (self, task, update_conversation_job, confab_conversation_copy (conversation), g_object_unref);
 }
 
 gboolean

@@ -74,7 +74,7 @@ typedef struct
 void confab_search_hit_free (ConfabSearchHit *hit);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabSearchHit, confab_search_hit_free)
 
-#define CONFAB_STORE_SCHEMA_VERSION 3
+#define CONFAB_STORE_SCHEMA_VERSION 4
 
 #define CONFAB_TYPE_STORE (confab_store_get_type ())
 
