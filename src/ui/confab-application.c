@@ -277,6 +277,7 @@ confab_application_startup (GApplication *app)
     { "win.archive", { "<Control><Shift>a", NULL } },
     { "win.grant-folder", { "<Control><Shift>o", NULL } },
     { "conversation.allow-private-network", { "<Control><Shift>n", NULL } },
+    { "win.revoke-tool-access", { "<Control><Shift>r", NULL } },
   };
 
   /* A static library may drop its resources unless they are registered. */

@@ -1079,6 +1079,92 @@ agent_toast_cb (ConfabAgent *agent,
 
 /* The conversation's agent: created on its first turn, kept for the
  * folders and tools the user allowed in it. */
+/* Tool access: the folders granted to a conversation's tools and
+ * whether they may reach the local network are stored with the
+ * conversation, so they outlive the app; "allowed for this conversation"
+ * answers to approval questions are not (they last until Confab quits). */
+
+/* The conversation @id in the sidebar, if it is there (transfer none). */
+static ConfabConversation *
+conversation_by_id (ConfabWindow *self,
+                    gint64        id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversations));
+
+  for (guint i = 0; id != 0 && i < n; i++)
+    {
+      g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), i);
+
+      if (confab_conversation_get_id (conversation) == id)
+        return conversation;
+    }
+  return NULL;
+}
+
+static void
+tool_access_saved_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_update_conversation_finish (CONFAB_STORE (object), result, &error))
+    toast (self, error->message);
+}
+
+static void
+save_tool_access (ConfabWindow      *self,
+                  gint64             conversation_id,
+                  ConfabToolContext *context)
+{
+  ConfabConversation *conversation = conversation_by_id (self, conversation_id);
+
+  if (conversation == NULL || self->store == NULL)
+    return;
+
+  confab_conversation_set_tool_folders (conversation,
+                                        context != NULL ? confab_tool_context_get_allowed_dirs (context) : NULL);
+  confab_conversation_set_tools_private_network (conversation,
+                                                 context != NULL &&
+                                                 confab_tool_context_get_allow_private_network (context));
+  confab_store_update_conversation_async (self->store, conversation, NULL, tool_access_saved_cb, g_object_ref (self));
+}
+
+/* Into a new agent's context, what was granted in an earlier session. A
+ * folder that is gone is said so and dropped. */
+static void
+restore_tool_access (ConfabWindow      *self,
+                     gint64             conversation_id,
+                     ConfabToolContext *context)
+{
+  ConfabConversation *conversation = conversation_by_id (self, conversation_id);
+  const char * const *folders;
+  gboolean dropped = FALSE;
+
+  if (conversation == NULL)
+    return;
+
+  folders = confab_conversation_get_tool_folders (conversation);
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!confab_tool_context_add_allowed_dir (context, folders[i], &error))
+        {
+          g_autofree char *name = g_filename_display_basename (folders[i]);
+          /* Translators: %s is a folder's name */
+          g_autofree char *text = g_strdup_printf (_("The folder “%s” granted to tools is gone"), name);
+
+          toast (self, text);
+          dropped = TRUE;
+        }
+    }
+  confab_tool_context_set_allow_private_network (context, confab_conversation_get_tools_private_network (conversation));
+  if (dropped)
+    save_tool_access (self, conversation_id, context);
+}
+
 static ConfabAgent *
 agent_for (ConfabWindow *self,
            gint64        conversation_id,
@@ -1097,12 +1183,15 @@ agent_for (ConfabWindow *self,
       agent = confab_agent_new (provider, toolbox);
       g_hash_table_insert (self->agents, key, agent);
 
-      /* A new chat's folders become the conversation's. */
+      /* A new chat's folders become the conversation's; a stored
+       * conversation's come from the store. */
       if (self->draft_context != NULL && conversation_id == self->conversation_id)
         {
           confab_agent_set_context (agent, self->draft_context);
           g_clear_object (&self->draft_context);
         }
+      else
+        restore_tool_access (self, conversation_id, confab_agent_get_context (agent));
     }
   else
     confab_agent_set_provider (agent, provider);
@@ -1359,6 +1448,12 @@ send_action (GtkWidget  *widget,
       g_autofree char *title = title_for (turn->prompt);
 
       confab_conversation_set_title (draft, title);
+      if (self->draft_context != NULL)
+        {
+          confab_conversation_set_tool_folders (draft, confab_tool_context_get_allowed_dirs (self->draft_context));
+          confab_conversation_set_tools_private_network (draft,
+                                                         confab_tool_context_get_allow_private_network (self->draft_context));
+        }
       confab_conversation_set_model (draft, choice->model);
       confab_conversation_set_provider (draft, choice->provider_name);
       if (self->settings != NULL)
@@ -2246,10 +2341,14 @@ sync_private_network (ConfabWindow *self)
   ConfabAgent *agent = g_hash_table_lookup (self->agents, &self->conversation_id);
   ConfabToolContext *context = self->conversation_id == 0 ? self->draft_context
                                : agent != NULL ? confab_agent_get_context (agent) : NULL;
+  ConfabConversation *conversation = conversation_by_id (self, self->conversation_id);
+  gboolean allow;
 
-  g_simple_action_set_state (self->private_network_action,
-                             g_variant_new_boolean (context != NULL &&
-                                                    confab_tool_context_get_allow_private_network (context)));
+  if (context != NULL)
+    allow = confab_tool_context_get_allow_private_network (context);
+  else
+    allow = conversation != NULL && confab_conversation_get_tools_private_network (conversation);
+  g_simple_action_set_state (self->private_network_action, g_variant_new_boolean (allow));
 }
 
 static void
@@ -2264,6 +2363,7 @@ private_network_change_cb (GSimpleAction *action,
     return;
   confab_tool_context_set_allow_private_network (context, allow);
   g_simple_action_set_state (action, value);
+  save_tool_access (self, self->conversation_id, context);
   toast (self, allow ? _("Tools may reach this computer and the local network in this conversation")
                      : _("Tools reach only public addresses in this conversation"));
 }
@@ -2295,6 +2395,7 @@ grant_response_cb (GtkNativeDialog *chooser,
       /* Translators: %s is a folder's name */
       g_autofree char *text = g_strdup_printf (_("Tools may read “%s” in this conversation"), name);
 
+      save_tool_access (self, self->conversation_id, context);
       toast (self, text);
     }
 }
@@ -2314,6 +2415,33 @@ grant_folder_action (GtkWidget  *widget,
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (grant_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Takes back every folder granted to this conversation's tools, the
+ * local network, and the tools allowed without asking. */
+static void
+revoke_tool_access_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  ConfabAgent *agent = g_hash_table_lookup (self->agents, &self->conversation_id);
+
+  if (self->conversation_id == 0)
+    g_clear_object (&self->draft_context);
+  else
+    {
+      if (agent != NULL)
+        {
+          g_autoptr(ConfabToolContext) fresh = confab_tool_context_new ();
+
+          confab_agent_set_context (agent, fresh);
+          confab_agent_forget_allowed_tools (agent);
+        }
+      save_tool_access (self, self->conversation_id, NULL);
+    }
+  sync_private_network (self);
+  toast (self, _("This conversation’s tools reach no folder and no local address now, and ask again"));
 }
 
 /* The composer grows with its text up to its limit. Growing means
@@ -2642,6 +2770,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "win.undo-delete", NULL, undo_delete_action);
   gtk_widget_class_install_action (widget_class, "win.grant-folder", NULL, grant_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.revoke-tool-access", NULL, revoke_tool_access_action);
 }
 
 static void

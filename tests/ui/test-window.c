@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -817,8 +818,18 @@ test_guarded_tool_run_async (ConfabTool          *tool,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (tool, cancellable, callback, user_data);
-  g_autofree char *text = g_strdup_printf ("listed %s",
-                                           json_object_get_string_member_with_default (arguments, "path", "?"));
+  g_autofree char *text = NULL;
+
+  /* {"report": true}: what the conversation granted to its tools. */
+  if (json_object_get_boolean_member_with_default (arguments, "report", FALSE))
+    {
+      g_autofree char *folders = g_strjoinv ("|", (char **)confab_tool_context_get_allowed_dirs (context));
+
+      text = g_strdup_printf ("folders=%s private=%s", folders,
+                              confab_tool_context_get_allow_private_network (context) ? "yes" : "no");
+    }
+  else
+    text = g_strdup_printf ("listed %s", json_object_get_string_member_with_default (arguments, "path", "?"));
 
   TEST_GUARDED_TOOL (tool)->n_calls++;
   g_task_return_pointer (task, confab_tool_result_new (text), g_object_unref);
@@ -1251,6 +1262,163 @@ test_long_line_paste (Fixture       *fixture,
   WAIT_FOR (confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
 }
 
+static GtkWindow *
+find_toplevel_of_type (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+chosen_is (GtkFileChooser *chooser,
+           const char     *path)
+{
+  g_autoptr(GFile) file = gtk_file_chooser_get_file (chooser);
+
+  return file != NULL && g_strcmp0 (g_file_peek_path (file), path) == 0;
+}
+
+/* (transfer full) (nullable): the first conversation in the sidebar. */
+static ConfabConversation *
+first_conversation (Fixture *fixture)
+{
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (child (fixture, "conversation_list"))));
+
+  return g_list_model_get_n_items (model) > 0 ? g_list_model_get_item (model, 0) : NULL;
+}
+
+/* The first folder granted to the first conversation's tools, as the
+ * window has it (valid until the sidebar changes). */
+static const char *
+first_folder (Fixture *fixture)
+{
+  g_autoptr(ConfabConversation) conversation = first_conversation (fixture);
+
+  return conversation != NULL ? confab_conversation_get_tool_folders (conversation)[0] : NULL;
+}
+
+static ConfabConversation *
+stored_conversation (Fixture *fixture,
+                     gint64   id)
+{
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabConversation *conversation;
+
+  confab_store_get_conversation_async (store, id, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  conversation = confab_store_get_conversation_finish (store, result, &error);
+  g_assert_no_error (error);
+  return conversation;
+}
+
+/* What the user grants to a conversation's tools is there the next time
+ * it is opened (a new window reads it from the store, as after a
+ * restart), until Revoke Tool Access takes it back. */
+static void
+test_tool_access_persists (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char *names[] = { "tool_access", NULL };
+  const char *arguments[] = { "{\"report\":true}", NULL };
+  const char *keys[] = { "call_0", NULL };
+  g_autofree char *folder = g_build_filename (fixture->dir, "granted", NULL);
+  g_autofree char *real_folder = NULL;
+  g_autofree char *expected = NULL;
+  const char *contains[] = { NULL, NULL };
+  g_autoptr(TestGuardedTool) tool = g_object_new (TEST_TYPE_GUARDED_TOOL,
+                                                  "name", "tool_access",
+                                                  "description", "Says what it may reach",
+                                                  "needs-approval", FALSE,
+                                                  NULL);
+  g_autoptr(GBytes) calls = confab_test_generate_tool_call_stream ("openai", "Checking.", names, arguments);
+  g_autoptr(GBytes) answer = confab_test_generate_text_reply ("openai", "You granted it.");
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(ConfabConversation) stored = NULL;
+  ConfabTestResponse *response;
+  ConfabConversation *shown = NULL;
+  GtkWindow *chooser;
+  gint64 id;
+
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  real_folder = realpath (folder, NULL);
+  file = g_file_new_for_path (real_folder);
+
+  /* The server's answers, in order: to the first message, then (after
+   * the restart) a call of the tool and the answer to its result. */
+  expected = g_strdup_printf ("folders=%s private=yes", real_folder);
+  contains[0] = expected;
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body_file (response,
+                                      g_test_get_filename (G_TEST_DIST, "fixtures", "openai", "stream-text.sse", NULL));
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body (response, calls);
+  response = confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200);
+  confab_test_response_set_body (response, answer);
+  confab_test_response_expect_tool_results (response, "openai", keys, contains);
+  confab_toolbox_add (confab_application_get_toolbox (fixture->app), CONFAB_TOOL (tool));
+
+  type_and_send (fixture, "Hello");
+  WAIT_FOR (n_messages (fixture) == 2);
+  WAIT_FOR (confab_message_get_state (message_at (fixture, 1)) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (n_conversations (fixture) == 1);
+  shown = first_conversation (fixture);
+  id = confab_conversation_get_id (shown);
+  g_clear_object (&shown);
+
+  /* Grant the folder through the file chooser, and the local network. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.grant-folder", NULL));
+  WAIT_FOR ((chooser = find_toplevel_of_type (GTK_TYPE_FILE_CHOOSER_DIALOG)) != NULL);
+  /* With nothing selected, a folder chooser's answer is the folder it
+   * shows. */
+  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), file, NULL));
+  WAIT_FOR (chosen_is (GTK_FILE_CHOOSER (chooser), real_folder));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  WAIT_FOR (g_strcmp0 (first_folder (fixture), real_folder) == 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "conversation.allow-private-network", NULL));
+
+  stored = stored_conversation (fixture, id);
+  g_assert_cmpstr (confab_conversation_get_tool_folders (stored)[0], ==, real_folder);
+  g_assert_null (confab_conversation_get_tool_folders (stored)[1]);
+  g_assert_true (confab_conversation_get_tools_private_network (stored));
+  g_clear_object (&stored);
+
+  /* The window closed and opened again, as after a restart: the tools
+   * reach what was granted. */
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *)&fixture->window);
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  WAIT_FOR (fixture->window == NULL);
+  g_application_activate (G_APPLICATION (fixture->app));
+  fixture->window = CONFAB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
+  WAIT_FOR (n_conversations (fixture) == 1 &&
+            g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")))) == 1);
+  confab_window_show_conversation (fixture->window, id);
+  WAIT_FOR (n_messages (fixture) == 2);
+
+  type_and_send (fixture, "What may you reach?");
+  WAIT_FOR (n_messages (fixture) == 6 &&
+            confab_message_get_state (message_at (fixture, 5)) == CONFAB_MESSAGE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 4)), ==, expected);
+  g_assert_cmpstr (confab_message_get_content (message_at (fixture, 5)), ==, "You granted it.");
+
+  /* Revoke: nothing granted, here and in the store. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.revoke-tool-access", NULL));
+  stored = stored_conversation (fixture, id);
+  g_assert_null (confab_conversation_get_tool_folders (stored)[0]);
+  g_assert_false (confab_conversation_get_tools_private_network (stored));
+
+  confab_toolbox_remove (confab_application_get_toolbox (fixture->app), "tool_access");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1274,6 +1442,8 @@ main (int   argc,
 
   g_test_add ("/window/close-while-asking", Fixture, NULL, fixture_setup,
               test_close_while_asking, fixture_teardown);
+  g_test_add ("/window/tool-access-persists", Fixture, NULL, fixture_setup,
+              test_tool_access_persists, fixture_teardown);
   g_test_add ("/window/long-line-paste", Fixture, NULL, fixture_setup,
               test_long_line_paste, fixture_teardown);
   g_test_add ("/window/long-message", Fixture, NULL, fixture_setup,

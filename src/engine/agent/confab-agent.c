@@ -348,6 +348,14 @@ confab_agent_allow_tool (ConfabAgent *self,
   g_hash_table_add (self->allowed, g_strdup (name));
 }
 
+void
+confab_agent_forget_allowed_tools (ConfabAgent *self)
+{
+  g_return_if_fail (CONFAB_IS_AGENT (self));
+
+  g_hash_table_remove_all (self->allowed);
+}
+
 gboolean
 confab_agent_is_tool_allowed (ConfabAgent *self,
                               const char  *name)

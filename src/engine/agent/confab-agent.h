@@ -89,6 +89,8 @@ void                confab_agent_allow_tool         (ConfabAgent          *self,
                                                      const char           *name);
 gboolean            confab_agent_is_tool_allowed    (ConfabAgent          *self,
                                                      const char           *name);
+/* Every tool asks again (Preferences › Tools still applies). */
+void                confab_agent_forget_allowed_tools (ConfabAgent        *self);
 /* With a store, every step is stored as it happens: replies as they
  * stream, tool calls when the reply ends, each tool's result when it
  * ends (its place, in the order the model asked, is stored before the

@@ -431,8 +431,8 @@ static const char * const migrations[] = {
   /* 3 -> 4: what the user granted to a conversation's tools outlives the
    * app: the folders (a JSON array of real paths) and whether the tools
    * may reach this computer and the local network. */
-  "ALTER TABLE conversations ADD COLUMN tool_folders TEXT NOT NULL DEFAULT '[]';"
-  "ALTER TABLE conversations ADD COLUMN tools_private_network INTEGER NOT NULL DEFAULT 0;",
+  ("ALTER TABLE conversations ADD COLUMN tool_folders TEXT NOT NULL DEFAULT '[]';"
+   "ALTER TABLE conversations ADD COLUMN tools_private_network INTEGER NOT NULL DEFAULT 0;"),
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
