@@ -70,6 +70,9 @@ struct _ConfabWindow
   gboolean              open_best_hit;
   GCancellable         *load_cancellable;
   gint64                conversation_id;
+  /* The record of the conversation shown (from the sidebar, a search or
+   * the store), or NULL for a new chat. */
+  ConfabConversation   *shown_conversation;
   gboolean              stick_to_bottom;
   guint                 pending_choice_lists;
 
@@ -467,6 +470,7 @@ open_conversation (ConfabWindow       *self,
   g_clear_object (&self->load_cancellable);
 
   self->conversation_id = conversation != NULL ? confab_conversation_get_id (conversation) : 0;
+  g_set_object (&self->shown_conversation, conversation);
   g_clear_object (&self->editing);
   sync_private_network (self);
   g_clear_pointer (&self->older, g_ptr_array_unref);
@@ -1084,13 +1088,16 @@ agent_toast_cb (ConfabAgent *agent,
  * conversation, so they outlive the app; "allowed for this conversation"
  * answers to approval questions are not (they last until Confab quits). */
 
-/* The conversation @id in the sidebar, if it is there (transfer none). */
+/* The record of conversation @id: the one shown, or the sidebar's
+ * (transfer none; NULL when it is neither, archived and not shown, say). */
 static ConfabConversation *
 conversation_by_id (ConfabWindow *self,
                     gint64        id)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversations));
 
+  if (id != 0 && self->shown_conversation != NULL && confab_conversation_get_id (self->shown_conversation) == id)
+    return self->shown_conversation;
   for (guint i = 0; id != 0 && i < n; i++)
     {
       g_autoptr(ConfabConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), i);
@@ -1109,26 +1116,46 @@ tool_access_saved_cb (GObject      *object,
   g_autoptr(ConfabWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!confab_store_update_conversation_finish (CONFAB_STORE (object), result, &error))
+  if (!confab_store_set_tool_access_finish (CONFAB_STORE (object), result, &error))
     toast (self, error->message);
 }
 
+static void
+record_tool_access (ConfabConversation *conversation,
+                    gint64              conversation_id,
+                    const char * const *folders,
+                    gboolean            allow_private_network)
+{
+  if (conversation == NULL || confab_conversation_get_id (conversation) != conversation_id)
+    return;
+  confab_conversation_set_tool_folders (conversation, folders);
+  confab_conversation_set_tools_private_network (conversation, allow_private_network);
+}
+
+/* Stores @context's grants (NULL: none) for @conversation_id, and puts
+ * them in the records the window holds (the one shown and the
+ * sidebar's). */
 static void
 save_tool_access (ConfabWindow      *self,
                   gint64             conversation_id,
                   ConfabToolContext *context)
 {
-  ConfabConversation *conversation = conversation_by_id (self, conversation_id);
+  const char * const *folders = context != NULL ? confab_tool_context_get_allowed_dirs (context) : NULL;
+  gboolean allow = context != NULL && confab_tool_context_get_allow_private_network (context);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversations));
 
-  if (conversation == NULL || self->store == NULL)
+  if (conversation_id == 0 || self->store == NULL)
     return;
 
-  confab_conversation_set_tool_folders (conversation,
-                                        context != NULL ? confab_tool_context_get_allowed_dirs (context) : NULL);
-  confab_conversation_set_tools_private_network (conversation,
-                                                 context != NULL &&
-                                                 confab_tool_context_get_allow_private_network (context));
-  confab_store_update_conversation_async (self->store, conversation, NULL, tool_access_saved_cb, g_object_ref (self));
+  record_tool_access (self->shown_conversation, conversation_id, folders, allow);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ConfabConversation) item = g_list_model_get_item (G_LIST_MODEL (self->conversations), i);
+
+      record_tool_access (item, conversation_id, folders, allow);
+    }
+  confab_store_set_tool_access_async (self->store, conversation_id, folders, allow, NULL,
+                                      tool_access_saved_cb, g_object_ref (self));
 }
 
 /* Into a new agent's context, what was granted in an earlier session. A
@@ -2302,6 +2329,7 @@ confab_window_finalize (GObject *object)
   g_clear_pointer (&self->agents, g_hash_table_unref);
   g_clear_object (&self->draft_context);
   g_clear_object (&self->private_network_action);
+  g_clear_object (&self->shown_conversation);
 
   G_OBJECT_CLASS (confab_window_parent_class)->finalize (object);
 }

@@ -279,6 +279,20 @@ create_conversation (ConfabStore *store,
 }
 
 static gboolean
+set_tool_access (ConfabStore        *store,
+                 gint64              id,
+                 const char * const *folders,
+                 gboolean            allow_private_network,
+                 GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  confab_store_set_tool_access_async (store, id, folders, allow_private_network, NULL, result_cb, &result);
+  wait_for_result (&result);
+  return confab_store_set_tool_access_finish (store, result, error);
+}
+
+static gboolean
 update_conversation (ConfabStore         *store,
                      ConfabConversation  *conversation,
                      GError             **error)
@@ -838,28 +852,47 @@ test_conversation_operations (Fixture       *fixture,
   g_clear_object (&got);
 
   /* What the user granted to its tools is kept, folder names of any kind
-   * included. */
+   * included; updating the rest leaves it as it is. */
   {
     const char *folders[] = { "/home/ada/project", "/tmp/a \"quoted\" \xc3\xa9 folder", NULL };
 
-    confab_conversation_set_tool_folders (created, folders);
-    confab_conversation_set_tools_private_network (created, TRUE);
-    g_assert_true (update_conversation (store, created, &error));
+    g_assert_true (set_tool_access (store, id, folders, TRUE, &error));
     g_assert_no_error (error);
+    confab_conversation_set_title (created, "Quokkas, renamed again");
+    g_assert_true (update_conversation (store, created, &error));
     got = get_conversation (store, id, &error);
     g_assert_no_error (error);
+    g_assert_cmpstr (confab_conversation_get_title (got), ==, "Quokkas, renamed again");
     g_assert_cmpstrv (confab_conversation_get_tool_folders (got), folders);
     g_assert_true (confab_conversation_get_tools_private_network (got));
     g_clear_object (&got);
 
-    confab_conversation_set_tool_folders (created, NULL);
-    confab_conversation_set_tools_private_network (created, FALSE);
-    g_assert_true (update_conversation (store, created, &error));
+    g_assert_true (set_tool_access (store, id, NULL, FALSE, &error));
     got = get_conversation (store, id, &error);
     g_assert_no_error (error);
     g_assert_null (confab_conversation_get_tool_folders (got)[0]);
     g_assert_false (confab_conversation_get_tools_private_network (got));
     g_clear_object (&got);
+
+    /* A new conversation starts with what its record says (a new chat's
+     * grants become the conversation's). */
+    {
+      g_autoptr(ConfabConversation) granted = confab_conversation_new (0);
+      g_autoptr(ConfabConversation) made = NULL;
+
+      confab_conversation_set_title (granted, "Granted from the start");
+      confab_conversation_set_tool_folders (granted, folders);
+      confab_conversation_set_tools_private_network (granted, TRUE);
+      made = create_conversation_full (store, granted, &error);
+      g_assert_no_error (error);
+      got = get_conversation (store, confab_conversation_get_id (made), &error);
+      g_assert_no_error (error);
+      g_assert_cmpstrv (confab_conversation_get_tool_folders (got), folders);
+      g_assert_true (confab_conversation_get_tools_private_network (got));
+      g_clear_object (&got);
+      g_assert_true (delete_conversation (store, confab_conversation_get_id (made), &error));
+      g_assert_no_error (error);
+    }
   }
 
   /* What is not there. */

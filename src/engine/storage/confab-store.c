@@ -1246,8 +1246,7 @@ update_conversation_job (ConfabStore *self,
   if (!_confab_store_check_writable (self, &error) ||
       !(stmt = _confab_store_prepare (self,
                                       "UPDATE conversations SET title = ?2, pinned = ?3, archived = ?4, "
-                                      "provider = ?5, model = ?6, system_prompt = ?7, tool_folders = ?8, "
-                                      "tools_private_network = ?9 WHERE id = ?1",
+                                      "provider = ?5, model = ?6, system_prompt = ?7 WHERE id = ?1",
                                       &error)))
     {
       g_task_return_error (task, error);
@@ -1261,8 +1260,6 @@ update_conversation_job (ConfabStore *self,
   bind_text_or_null (stmt, 5, confab_conversation_get_provider (conversation));
   bind_text_or_null (stmt, 6, confab_conversation_get_model (conversation));
   bind_text_or_null (stmt, 7, confab_conversation_get_system_prompt (conversation));
-  sqlite3_bind_text (stmt, 8, tool_folders_to_json (conversation), -1, g_free);
-  sqlite3_bind_int (stmt, 9, confab_conversation_get_tools_private_network (conversation));
 
   return_if_changed (self, task, stmt, _("There is no conversation %lld"),
                      (long long)confab_conversation_get_id (conversation));
@@ -1294,6 +1291,66 @@ gboolean
 confab_store_update_conversation_finish (ConfabStore   *self,
                                          GAsyncResult  *result,
                                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The values to store travel in a conversation record of their own. */
+static void
+set_tool_access_job (ConfabStore *self,
+                     GTask       *task,
+                     gpointer     data)
+{
+  ConfabConversation *access = data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!_confab_store_check_writable (self, &error) ||
+      !(stmt = _confab_store_prepare (self,
+                                      "UPDATE conversations SET tool_folders = ?2, tools_private_network = ?3 "
+                                      "WHERE id = ?1",
+                                      &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  sqlite3_bind_int64 (stmt, 1, confab_conversation_get_id (access));
+  sqlite3_bind_text (stmt, 2, tool_folders_to_json (access), -1, g_free);
+  sqlite3_bind_int (stmt, 3, confab_conversation_get_tools_private_network (access));
+
+  return_if_changed (self, task, stmt, _("There is no conversation %lld"),
+                     (long long)confab_conversation_get_id (access));
+}
+
+void
+confab_store_set_tool_access_async (ConfabStore         *self,
+                                    gint64               conversation_id,
+                                    const char * const  *folders,
+                                    gboolean             allow_private_network,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ConfabConversation *access;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (conversation_id > 0);
+
+  access = confab_conversation_new (conversation_id);
+  confab_conversation_set_tool_folders (access, folders);
+  confab_conversation_set_tools_private_network (access, allow_private_network);
+
+  task = new_task (self, confab_store_set_tool_access_async, cancellable, callback, user_data);
+  _confab_store_run (self, task, set_tool_access_job, access, g_object_unref);
+}
+
+gboolean
+confab_store_set_tool_access_finish (ConfabStore   *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -129,6 +129,20 @@ void                confab_store_update_conversation_async  (ConfabStore        
 gboolean            confab_store_update_conversation_finish (ConfabStore         *self,
                                                              GAsyncResult        *result,
                                                              GError             **error);
+/* Stores what the user granted to the conversation's tools: @folders
+ * (nullable: none), real paths, and whether the tools may reach this
+ * computer and the local network. Only these; update_conversation leaves
+ * them as they are. */
+void                confab_store_set_tool_access_async      (ConfabStore         *self,
+                                                             gint64               conversation_id,
+                                                             const char * const  *folders,
+                                                             gboolean             allow_private_network,
+                                                             GCancellable        *cancellable,
+                                                             GAsyncReadyCallback  callback,
+                                                             gpointer             user_data);
+gboolean            confab_store_set_tool_access_finish     (ConfabStore         *self,
+                                                             GAsyncResult        *result,
+                                                             GError             **error);
 void                confab_store_delete_conversation_async  (ConfabStore         *self,
                                                              gint64               conversation_id,
                                                              GCancellable        *cancellable,
