@@ -122,6 +122,14 @@ confab_text_block_measure (GtkWidget      *widget,
     }
 }
 
+/* Its height depends on its width, as a wrapping label's does; without
+ * saying so, GTK would measure its height at its natural width only. */
+static GtkSizeRequestMode
+confab_text_block_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
 static void
 confab_text_block_size_allocate (GtkWidget *widget,
                                  int        width,
@@ -164,6 +172,7 @@ confab_text_block_class_init (ConfabTextBlockClass *klass)
 
   object_class->finalize = confab_text_block_finalize;
 
+  widget_class->get_request_mode = confab_text_block_get_request_mode;
   widget_class->measure = confab_text_block_measure;
   widget_class->size_allocate = confab_text_block_size_allocate;
   widget_class->snapshot = confab_text_block_snapshot;

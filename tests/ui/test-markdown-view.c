@@ -1865,6 +1865,54 @@ test_view_settle (void)
   g_assert_finalize_object (whole);
 }
 
+
+/* A text block follows the font as a label does (Preferences › font
+ * size changes the CSS of the chat). */
+static void
+test_view_text_block_font (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *block = confab_text_block_new (GTK_ACCESSIBLE_ROLE_LABEL);
+  GtkWidget *label = gtk_label_new (NULL);
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+  const char *markup = "Some <b>bold</b> words that wrap over a few lines, with caf\xc3\xa9 and \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.";
+  int small_block, small_label, big_block, big_label;
+
+  g_object_ref (window);
+  gtk_widget_add_css_class (box, "font-test");
+  confab_text_block_set_markup (CONFAB_TEXT_BLOCK (block), markup);
+  gtk_label_set_markup (GTK_LABEL (label), markup);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_box_append (GTK_BOX (box), block);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_set_default_size (GTK_WINDOW (window), 300, 200);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_mapped (block));
+  wait_frames (window, 2);
+
+  gtk_widget_measure (block, GTK_ORIENTATION_VERTICAL, 200, &small_block, NULL, NULL, NULL);
+  gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, 200, &small_label, NULL, NULL, NULL);
+  g_assert_cmpint (small_block, ==, small_label);
+
+  gtk_css_provider_load_from_data (css, ".font-test { font-size: 30px; }", -1);
+  gtk_style_context_add_provider_for_display (gtk_widget_get_display (window), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  wait_frames (window, 2);
+  gtk_widget_measure (block, GTK_ORIENTATION_VERTICAL, 200, &big_block, NULL, NULL, NULL);
+  gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, 200, &big_label, NULL, NULL, NULL);
+  gtk_style_context_remove_provider_for_display (gtk_widget_get_display (window), GTK_STYLE_PROVIDER (css));
+
+  g_assert_cmpint (big_block, >, small_block);
+  g_assert_cmpint (big_block, ==, big_label);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
 static const struct
 {
   const char *path;
@@ -1882,6 +1930,7 @@ static const struct
   { "/markdown-view/dark", test_view_dark },
   { "/markdown-view/links", test_view_links },
   { "/markdown-view/settle", test_view_settle },
+  { "/markdown-view/text-block-font", test_view_text_block_font },
 };
 
 static void
