@@ -534,7 +534,7 @@ static const struct
   { "{\n  \"format\": \"confab-conversations\",\n  \"version\": 1,\n  \"conversations\": [}",
     "Not a JSON document: line 4, column 21: unexpected character `}', expected character `]'" },
   { "", "Not a JSON document: the file is empty" },
-  { "{\n  \"format\": \"caf\xc3\x28\"\n}", "The file is not valid UTF-8 (at line 2, column 17)" },
+  { "{\n  \"format\": \"caf\xc3\x28\"\n}", "Not a JSON document: line 2, column 17: the text is not UTF-8" },
   { "[]", "Not a Confab export (the document is not a JSON object)" },
   { "{\"version\": 1, \"conversations\": []}", "Not a Confab export (it has no “format”)" },
   { "{\"format\": \"chatgpt-export\", \"version\": 1, \"conversations\": []}",

@@ -135,12 +135,8 @@ confab_tool_call_new_from_json_text (const char *id,
   self->name = g_strdup (name);
   self->raw_arguments = g_strdup (arguments_json);
 
-  if (!g_utf8_validate (arguments_json, -1, NULL))
-    self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
-                                         /* Translators: %s is the name of a tool, such as “get_weather”. */
-                                         _("The arguments for tool “%s” are not valid UTF-8"),
-                                         name);
-  else if (!confab_json_parse (arguments_json, -1, &root, &error))
+  /* Text that is not UTF-8 is an error with its place, as any other. */
+  if (!confab_json_parse (arguments_json, -1, &root, &error))
     self->arguments_error = g_error_new (CONFAB_ERROR, CONFAB_ERROR_PROTOCOL,
                                          /* Translators: the first %s is the name of a tool, such
                                           * as “get_weather”, the second says where the JSON is

@@ -505,12 +505,6 @@ confab_mcp_config_new_from_data (const char  *path,
 
   if (length < 0)
     length = strlen (data);
-  if (!g_utf8_validate_len (data, length, NULL))
-    {
-      g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
-                   _("%s is not UTF-8 text"), path);
-      return NULL;
-    }
   if (!confab_json_parse (data, length, &root, &parse_error))
     {
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,

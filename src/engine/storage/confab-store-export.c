@@ -1379,31 +1379,6 @@ read_conversation (JsonNode    *node,
   return g_steal_pointer (&conversation);
 }
 
-/* Where invalid UTF-8 starts, as line:column for a person to find it. */
-static gboolean
-check_utf8 (const char  *text,
-            GError     **error)
-{
-  const char *end;
-  const char *line_start = text;
-  guint line = 1;
-
-  if (g_utf8_validate (text, -1, &end))
-    return TRUE;
-
-  for (const char *p = text; p < end; p++)
-    {
-      if (*p == '\n')
-        {
-          line++;
-          line_start = p + 1;
-        }
-    }
-
-  return invalid (error, NULL, _("The file is not valid UTF-8 (at line %u, column %ld)"),
-                  line, g_utf8_pointer_to_offset (line_start, end) + 1);
-}
-
 static GPtrArray *
 read_document (const char  *json_text,
                GError     **error)
@@ -1417,9 +1392,6 @@ read_document (const char  *json_text,
   const char *exported_at;
   gint64 version;
   gint64 unused_time;
-
-  if (!check_utf8 (json_text, error))
-    return NULL;
 
   if (!confab_json_parse (json_text, -1, &root, &parse_error))
     {
