@@ -100,6 +100,13 @@ confab_cli_run (GSubprocessLauncher *launcher,
   result->exit_status = result->exited ? g_subprocess_get_exit_status (proc) : -1;
 
   command = g_strjoinv (" ", (char **)args);
+
+  /* A child killed by a signal (a sanitizer's abort, say) explains itself
+   * only on its stderr: show it next to the assertion that will fail. */
+  if (!result->exited)
+    g_printerr ("confab-cli %s: killed by signal %d; stderr:\n%s\n",
+                command, g_subprocess_get_term_sig (proc), result->err);
+
   g_test_message ("confab-cli %s: exit %d; stdout: %.200s%s; stderr: %s",
                   command, result->exit_status, result->out,
                   strlen (result->out) > 200 ? "…" : "", result->err);
