@@ -1158,8 +1158,49 @@ save_tool_access (ConfabWindow      *self,
                                       tool_access_saved_cb, g_object_ref (self));
 }
 
-/* Into a new agent's context, what was granted in an earlier session. A
- * folder that is gone is said so and dropped. */
+/* The conversation whose agent holds @context; 0 for a new chat's. */
+static gint64
+conversation_id_for_context (ConfabWindow      *self,
+                             ConfabToolContext *context)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->agents);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (confab_agent_get_context (value) == context)
+      return *(gint64 *)key;
+  return 0;
+}
+
+static void
+restored_dirs_checked_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  ConfabToolContext *context = CONFAB_TOOL_CONTEXT (object);
+  g_auto(GStrv) gone = NULL;
+
+  gone = confab_tool_context_check_allowed_dirs_finish (context, result, NULL);
+  if (gone == NULL || gone[0] == NULL)
+    return;
+
+  for (guint i = 0; gone[i] != NULL; i++)
+    {
+      g_autofree char *name = g_filename_display_basename (gone[i]);
+      /* Translators: %s is a folder's name */
+      g_autofree char *text = g_strdup_printf (_("The folder “%s” granted to tools is gone"), name);
+
+      toast (self, text);
+    }
+  save_tool_access (self, conversation_id_for_context (self, context), context);
+}
+
+/* Into a new agent's context, what was granted in an earlier session, at
+ * once and without touching the disk; then, on a worker thread, a check
+ * that the folders are still there: one that is gone is said so and
+ * dropped. */
 static void
 restore_tool_access (ConfabWindow      *self,
                      gint64             conversation_id,
@@ -1167,29 +1208,16 @@ restore_tool_access (ConfabWindow      *self,
 {
   ConfabConversation *conversation = conversation_by_id (self, conversation_id);
   const char * const *folders;
-  gboolean dropped = FALSE;
 
   if (conversation == NULL)
     return;
 
   folders = confab_conversation_get_tool_folders (conversation);
   for (guint i = 0; folders[i] != NULL; i++)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!confab_tool_context_add_allowed_dir (context, folders[i], &error))
-        {
-          g_autofree char *name = g_filename_display_basename (folders[i]);
-          /* Translators: %s is a folder's name */
-          g_autofree char *text = g_strdup_printf (_("The folder “%s” granted to tools is gone"), name);
-
-          toast (self, text);
-          dropped = TRUE;
-        }
-    }
+    confab_tool_context_restore_allowed_dir (context, folders[i]);
   confab_tool_context_set_allow_private_network (context, confab_conversation_get_tools_private_network (conversation));
-  if (dropped)
-    save_tool_access (self, conversation_id, context);
+  if (folders[0] != NULL)
+    confab_tool_context_check_allowed_dirs_async (context, NULL, restored_dirs_checked_cb, g_object_ref (self));
 }
 
 static ConfabAgent *
@@ -2396,6 +2424,46 @@ private_network_change_cb (GSimpleAction *action,
                      : _("Tools reach only public addresses in this conversation"));
 }
 
+typedef struct
+{
+  ConfabWindow *window;
+  char         *path;
+} Grant;
+
+static void
+grant_free (Grant *grant)
+{
+  g_object_unref (grant->window);
+  g_free (grant->path);
+  g_free (grant);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Grant, grant_free)
+
+static void
+folder_granted_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Grant) grant = user_data;
+  ConfabToolContext *context = CONFAB_TOOL_CONTEXT (object);
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_tool_context_add_allowed_dir_finish (context, result, &error))
+    toast (grant->window, error->message);
+  else
+    {
+      g_autofree char *name = g_filename_display_basename (grant->path);
+      /* Translators: %s is a folder's name */
+      g_autofree char *text = g_strdup_printf (_("Tools may read “%s” in this conversation"), name);
+
+      /* A new chat's grants are stored when it becomes a conversation,
+       * which may have happened meanwhile. */
+      save_tool_access (grant->window, conversation_id_for_context (grant->window, context), context);
+      toast (grant->window, text);
+    }
+}
+
 static void
 grant_response_cb (GtkNativeDialog *chooser,
                    int              response,
@@ -2403,8 +2471,8 @@ grant_response_cb (GtkNativeDialog *chooser,
 {
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
   ConfabToolContext *context;
+  Grant *grant;
 
   if (response == GTK_RESPONSE_ACCEPT)
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
@@ -2415,17 +2483,12 @@ grant_response_cb (GtkNativeDialog *chooser,
   if ((context = current_context (self)) == NULL)
     return;
 
-  if (!confab_tool_context_add_allowed_dir (context, path, &error))
-    toast (self, error->message);
-  else
-    {
-      g_autofree char *name = g_filename_display_basename (path);
-      /* Translators: %s is a folder's name */
-      g_autofree char *text = g_strdup_printf (_("Tools may read “%s” in this conversation"), name);
-
-      save_tool_access (self, self->conversation_id, context);
-      toast (self, text);
-    }
+  /* Its real path is looked up on a worker thread: the folder may be
+   * on a slow or hung network file system. */
+  grant = g_new0 (Grant, 1);
+  grant->window = g_object_ref (self);
+  grant->path = g_steal_pointer (&path);
+  confab_tool_context_add_allowed_dir_async (context, grant->path, NULL, folder_granted_cb, grant);
 }
 
 /* The folders the file tools may read, and where commands run, are

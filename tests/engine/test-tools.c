@@ -1233,6 +1233,95 @@ test_utf8_complete_length (void)
   g_assert_cmpuint (_confab_utf8_complete_length ("", 0), ==, 0);
 }
 
+/* Granting folders: the real path is looked up on a worker thread, and
+ * what was stored is checked again there, dropping what is gone. */
+static GAsyncResult *
+wait_result (GAsyncResult **out)
+{
+  while (*out == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *out;
+}
+
+static void
+test_context_folders (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(ConfabToolContext) context = confab_tool_context_new ();
+  g_autofree char *real_dir = realpath (fixture->dir, NULL);
+  g_autofree char *link = g_build_filename (fixture->outside, "link-to-granted", NULL);
+  g_autofree char *file = g_build_filename (fixture->dir, "hello.txt", NULL);
+  g_autofree char *missing = g_build_filename (fixture->outside, "missing", NULL);
+  g_autofree char *later_gone = g_build_filename (fixture->outside, "later gone", NULL);
+  g_autofree char *later_link = g_build_filename (fixture->outside, "later a link", NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) gone = NULL;
+  const char * const *dirs;
+
+  /* Through a symbolic link: its real path is granted. */
+  g_assert_cmpint (symlink (real_dir, link), ==, 0);
+  confab_tool_context_add_allowed_dir_async (context, link, NULL, store_result_cb, &result);
+  g_assert_true (confab_tool_context_add_allowed_dir_finish (context, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  dirs = confab_tool_context_get_allowed_dirs (context);
+  g_assert_cmpstr (dirs[0], ==, real_dir);
+  g_assert_null (dirs[1]);
+
+  /* What is no folder is refused, saying which and why. */
+  confab_tool_context_add_allowed_dir_async (context, missing, NULL, store_result_cb, &result);
+  g_assert_false (confab_tool_context_add_allowed_dir_finish (context, wait_result (&result), &error));
+  g_assert_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, missing));
+  g_assert_nonnull (strstr (error->message, g_strerror (ENOENT)));
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  confab_tool_context_add_allowed_dir_async (context, file, NULL, store_result_cb, &result);
+  g_assert_false (confab_tool_context_add_allowed_dir_finish (context, wait_result (&result), &error));
+  g_assert_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, g_strerror (ENOTDIR)));
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_assert_null (confab_tool_context_get_allowed_dirs (context)[1]);
+
+  /* Stored grants come back at once, as they were; the check then drops
+   * a folder that is gone and one whose path now leads elsewhere,
+   * keeping the order of the rest (the first is where commands run). */
+  g_clear_object (&context);
+  context = confab_tool_context_new ();
+  g_assert_cmpint (g_mkdir (later_gone, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (later_link, 0700), ==, 0);
+  confab_tool_context_restore_allowed_dir (context, later_gone);
+  confab_tool_context_restore_allowed_dir (context, real_dir);
+  confab_tool_context_restore_allowed_dir (context, later_link);
+  g_assert_cmpstr (confab_tool_context_get_working_directory (context), ==, later_gone);
+  g_assert_cmpint (g_rmdir (later_gone), ==, 0);
+  g_assert_cmpint (g_rmdir (later_link), ==, 0);
+  g_assert_cmpint (symlink (real_dir, later_link), ==, 0);
+
+  confab_tool_context_check_allowed_dirs_async (context, NULL, store_result_cb, &result);
+  gone = confab_tool_context_check_allowed_dirs_finish (context, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (g_strv_length (gone), ==, 2);
+  g_assert_cmpstr (gone[0], ==, later_gone);
+  g_assert_cmpstr (gone[1], ==, later_link);
+  dirs = confab_tool_context_get_allowed_dirs (context);
+  g_assert_cmpstr (dirs[0], ==, real_dir);
+  g_assert_null (dirs[1]);
+  g_assert_cmpstr (confab_tool_context_get_working_directory (context), ==, real_dir);
+
+  /* Nothing gone: an empty list. */
+  g_clear_pointer (&gone, g_strfreev);
+  confab_tool_context_check_allowed_dirs_async (context, NULL, store_result_cb, &result);
+  gone = confab_tool_context_check_allowed_dirs_finish (context, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (gone);
+  g_assert_null (gone[0]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1266,6 +1355,7 @@ main (int   argc,
   ADD ("/tools/list-directory/cap", test_list_directory_cap);
   ADD ("/tools/search-files/matches", test_search_files);
   ADD ("/tools/search-files/caps", test_search_files_caps);
+  ADD ("/tools/context/folders", test_context_folders);
 #undef ADD
 
   g_test_add_func ("/tools/fetch-url/html", test_fetch_html);

@@ -1321,9 +1321,40 @@ stored_conversation (Fixture *fixture,
   return conversation;
 }
 
+/* The folders granted to the first conversation's tools, as the window
+ * has them (valid until the sidebar changes). */
+static guint
+n_folders (Fixture *fixture)
+{
+  g_autoptr(ConfabConversation) conversation = first_conversation (fixture);
+
+  return conversation != NULL ? g_strv_length ((char **)confab_conversation_get_tool_folders (conversation)) : 0;
+}
+
+/* Grants @path through the file chooser, as the user does. */
+static void
+grant_folder (Fixture    *fixture,
+              const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  guint n = n_folders (fixture);
+  GtkWindow *chooser;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.grant-folder", NULL));
+  WAIT_FOR ((chooser = find_toplevel_of_type (GTK_TYPE_FILE_CHOOSER_DIALOG)) != NULL);
+  /* With nothing selected, a folder chooser's answer is the folder it
+   * shows. */
+  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), file, NULL));
+  WAIT_FOR (chosen_is (GTK_FILE_CHOOSER (chooser), path));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  /* Its real path is looked up on a worker thread, then stored. */
+  WAIT_FOR (n_folders (fixture) == n + 1);
+}
+
 /* What the user grants to a conversation's tools is there the next time
  * it is opened (a new window reads it from the store, as after a
- * restart), until Revoke Tool Access takes it back. */
+ * restart), until Revoke Tool Access takes it back. A granted folder
+ * that is gone by then is dropped. */
 static void
 test_tool_access_persists (Fixture       *fixture,
                            gconstpointer  data)
@@ -1332,7 +1363,9 @@ test_tool_access_persists (Fixture       *fixture,
   const char *arguments[] = { "{\"report\":true}", NULL };
   const char *keys[] = { "call_0", NULL };
   g_autofree char *folder = g_build_filename (fixture->dir, "granted", NULL);
+  g_autofree char *gone_folder = g_build_filename (fixture->dir, "removed later", NULL);
   g_autofree char *real_folder = NULL;
+  g_autofree char *real_gone_folder = NULL;
   g_autofree char *expected = NULL;
   const char *contains[] = { NULL, NULL };
   g_autoptr(TestGuardedTool) tool = g_object_new (TEST_TYPE_GUARDED_TOOL,
@@ -1342,16 +1375,15 @@ test_tool_access_persists (Fixture       *fixture,
                                                   NULL);
   g_autoptr(GBytes) calls = confab_test_generate_tool_call_stream ("openai", "Checking.", names, arguments);
   g_autoptr(GBytes) answer = confab_test_generate_text_reply ("openai", "You granted it.");
-  g_autoptr(GFile) file = NULL;
   g_autoptr(ConfabConversation) stored = NULL;
   ConfabTestResponse *response;
   ConfabConversation *shown = NULL;
-  GtkWindow *chooser;
   gint64 id;
 
   g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (gone_folder, 0700), ==, 0);
   real_folder = realpath (folder, NULL);
-  file = g_file_new_for_path (real_folder);
+  real_gone_folder = realpath (gone_folder, NULL);
 
   /* The server's answers, in order: to the first message, then (after
    * the restart) a call of the tool and the answer to its result. */
@@ -1375,22 +1407,21 @@ test_tool_access_persists (Fixture       *fixture,
   id = confab_conversation_get_id (shown);
   g_clear_object (&shown);
 
-  /* Grant the folder through the file chooser, and the local network. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.grant-folder", NULL));
-  WAIT_FOR ((chooser = find_toplevel_of_type (GTK_TYPE_FILE_CHOOSER_DIALOG)) != NULL);
-  /* With nothing selected, a folder chooser's answer is the folder it
-   * shows. */
-  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), file, NULL));
-  WAIT_FOR (chosen_is (GTK_FILE_CHOOSER (chooser), real_folder));
-  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
-  WAIT_FOR (g_strcmp0 (first_folder (fixture), real_folder) == 0);
+  /* Grant two folders through the file chooser, and the local network. */
+  grant_folder (fixture, real_folder);
+  g_assert_cmpstr (first_folder (fixture), ==, real_folder);
+  grant_folder (fixture, real_gone_folder);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "conversation.allow-private-network", NULL));
 
   stored = stored_conversation (fixture, id);
   g_assert_cmpstr (confab_conversation_get_tool_folders (stored)[0], ==, real_folder);
-  g_assert_null (confab_conversation_get_tool_folders (stored)[1]);
+  g_assert_cmpstr (confab_conversation_get_tool_folders (stored)[1], ==, real_gone_folder);
+  g_assert_null (confab_conversation_get_tool_folders (stored)[2]);
   g_assert_true (confab_conversation_get_tools_private_network (stored));
   g_clear_object (&stored);
+
+  /* Before the next start, the second folder goes. */
+  g_assert_cmpint (g_rmdir (real_gone_folder), ==, 0);
 
   /* The window closed and opened again, as after a restart: the tools
    * reach what was granted. */
@@ -1403,6 +1434,18 @@ test_tool_access_persists (Fixture       *fixture,
             g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (child (fixture, "model_dropdown")))) == 1);
   confab_window_show_conversation (fixture->window, id);
   WAIT_FOR (n_messages (fixture) == 2);
+
+  /* The first change to the conversation's grants brings the stored ones
+   * back; the folder that is gone is dropped, in the store too. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "conversation.allow-private-network", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "conversation.allow-private-network", NULL));
+  WAIT_FOR (n_folders (fixture) == 1);
+  g_assert_cmpstr (first_folder (fixture), ==, real_folder);
+  stored = stored_conversation (fixture, id);
+  g_assert_cmpstr (confab_conversation_get_tool_folders (stored)[0], ==, real_folder);
+  g_assert_null (confab_conversation_get_tool_folders (stored)[1]);
+  g_assert_true (confab_conversation_get_tools_private_network (stored));
+  g_clear_object (&stored);
 
   type_and_send (fixture, "What may you reach?");
   WAIT_FOR (n_messages (fixture) == 6 &&

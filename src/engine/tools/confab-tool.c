@@ -170,32 +170,189 @@ confab_tool_context_new (void)
   return g_object_new (CONFAB_TYPE_TOOL_CONTEXT, NULL);
 }
 
-gboolean
-confab_tool_context_add_allowed_dir (ConfabToolContext  *self,
-                                     const char         *path,
-                                     GError            **error)
+/* @path's real path, if it is a folder. Blocks: file system calls. */
+static char *
+resolve_folder (const char  *path,
+                GError     **error)
 {
-  g_autofree char *real = NULL;
+  g_autofree char *real = realpath (path, NULL);
 
-  g_return_val_if_fail (CONFAB_IS_TOOL_CONTEXT (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  real = realpath (path, NULL);
   if (real == NULL || !g_file_test (real, G_FILE_TEST_IS_DIR))
     {
       int saved_errno = real == NULL ? errno : ENOTDIR;
 
       g_set_error (error, CONFAB_ERROR, CONFAB_ERROR_INVALID_ARGUMENT,
                    _("The folder “%s” cannot be granted: %s"), path, g_strerror (saved_errno));
-      return FALSE;
+      return NULL;
     }
 
-  for (guint i = 0; i < self->allowed_dirs->len; i++)
-    if (g_str_equal (g_ptr_array_index (self->allowed_dirs, i), real))
-      return TRUE;
+  return g_steal_pointer (&real);
+}
 
-  g_ptr_array_add (self->allowed_dirs, g_steal_pointer (&real));
+static gboolean
+has_dir (ConfabToolContext *self,
+         const char        *real_path,
+         guint             *index)
+{
+  for (guint i = 0; i < self->allowed_dirs->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->allowed_dirs, i), real_path))
+      {
+        if (index != NULL)
+          *index = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+add_real_dir (ConfabToolContext *self,
+              char              *real_path)
+{
+  if (has_dir (self, real_path, NULL))
+    g_free (real_path);
+  else
+    g_ptr_array_add (self->allowed_dirs, real_path);
+}
+
+gboolean
+confab_tool_context_add_allowed_dir (ConfabToolContext  *self,
+                                     const char         *path,
+                                     GError            **error)
+{
+  char *real;
+
+  g_return_val_if_fail (CONFAB_IS_TOOL_CONTEXT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if ((real = resolve_folder (path, error)) == NULL)
+    return FALSE;
+  add_real_dir (self, real);
   return TRUE;
+}
+
+static void
+add_allowed_dir_thread (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  GError *error = NULL;
+  char *real = resolve_folder (task_data, &error);
+
+  if (real == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, real, g_free);
+}
+
+void
+confab_tool_context_add_allowed_dir_async (ConfabToolContext   *self,
+                                           const char          *path,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CONFAB_IS_TOOL_CONTEXT (self));
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_tool_context_add_allowed_dir_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, add_allowed_dir_thread);
+}
+
+gboolean
+confab_tool_context_add_allowed_dir_finish (ConfabToolContext  *self,
+                                            GAsyncResult       *result,
+                                            GError            **error)
+{
+  char *real;
+
+  g_return_val_if_fail (CONFAB_IS_TOOL_CONTEXT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  if ((real = g_task_propagate_pointer (G_TASK (result), error)) == NULL)
+    return FALSE;
+  add_real_dir (self, real);
+  return TRUE;
+}
+
+void
+confab_tool_context_restore_allowed_dir (ConfabToolContext *self,
+                                         const char        *real_path)
+{
+  g_return_if_fail (CONFAB_IS_TOOL_CONTEXT (self));
+  g_return_if_fail (real_path != NULL && g_path_is_absolute (real_path));
+
+  add_real_dir (self, g_strdup (real_path));
+}
+
+/* A granted folder still stands if it is a folder at the same real
+ * path: one that is gone, or whose path now leads elsewhere through a
+ * symbolic link, is not the folder the user granted. */
+static void
+check_allowed_dirs_thread (GTask        *task,
+                           gpointer      source_object,
+                           gpointer      task_data,
+                           GCancellable *cancellable)
+{
+  char **dirs = task_data;
+  g_autoptr(GStrvBuilder) gone = g_strv_builder_new ();
+
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree char *real = resolve_folder (dirs[i], NULL);
+
+      if (real == NULL || !g_str_equal (real, dirs[i]))
+        g_strv_builder_add (gone, dirs[i]);
+    }
+
+  g_task_return_pointer (task, g_strv_builder_end (gone), (GDestroyNotify)g_strfreev);
+}
+
+void
+confab_tool_context_check_allowed_dirs_async (ConfabToolContext   *self,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CONFAB_IS_TOOL_CONTEXT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_tool_context_check_allowed_dirs_async);
+  g_task_set_task_data (task, g_strdupv ((char **)self->allowed_dirs->pdata), (GDestroyNotify)g_strfreev);
+  g_task_run_in_thread (task, check_allowed_dirs_thread);
+}
+
+char **
+confab_tool_context_check_allowed_dirs_finish (ConfabToolContext  *self,
+                                               GAsyncResult       *result,
+                                               GError            **error)
+{
+  char **gone;
+
+  g_return_val_if_fail (CONFAB_IS_TOOL_CONTEXT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  if ((gone = g_task_propagate_pointer (G_TASK (result), error)) == NULL)
+    return NULL;
+
+  /* The order stays: the first folder is where commands run. */
+  for (guint i = 0; gone[i] != NULL; i++)
+    {
+      guint index;
+
+      if (has_dir (self, gone[i], &index))
+        g_ptr_array_remove_index (self->allowed_dirs, index);
+    }
+
+  return gone;
 }
 
 const char * const *

@@ -55,10 +55,35 @@ G_DECLARE_FINAL_TYPE (ConfabToolContext, confab_tool_context, CONFAB, TOOL_CONTE
 
 ConfabToolContext  *confab_tool_context_new                       (void);
 /* Grants a folder to the file tools. @path is resolved to its real path;
- * FALSE and @error when it does not exist or is not a folder. */
+ * FALSE and @error when it does not exist or is not a folder. Blocks on
+ * the file system: the _async form resolves on a worker thread, and its
+ * _finish (on the caller's thread) grants the folder. */
 gboolean            confab_tool_context_add_allowed_dir           (ConfabToolContext *self,
                                                                    const char        *path,
                                                                    GError           **error);
+void                confab_tool_context_add_allowed_dir_async     (ConfabToolContext   *self,
+                                                                   const char          *path,
+                                                                   GCancellable        *cancellable,
+                                                                   GAsyncReadyCallback  callback,
+                                                                   gpointer             user_data);
+gboolean            confab_tool_context_add_allowed_dir_finish    (ConfabToolContext  *self,
+                                                                   GAsyncResult       *result,
+                                                                   GError            **error);
+/* Grants again, without touching the file system, a real path this or
+ * another context granted earlier (one stored with a conversation).
+ * Follow with confab_tool_context_check_allowed_dirs_async(). */
+void                confab_tool_context_restore_allowed_dir       (ConfabToolContext *self,
+                                                                   const char        *real_path);
+/* Checks the granted folders on a worker thread; _finish takes back
+ * those that are gone or whose real path changed, and returns them
+ * (an empty vector when none). */
+void                confab_tool_context_check_allowed_dirs_async  (ConfabToolContext   *self,
+                                                                   GCancellable        *cancellable,
+                                                                   GAsyncReadyCallback  callback,
+                                                                   gpointer             user_data);
+char              **confab_tool_context_check_allowed_dirs_finish (ConfabToolContext  *self,
+                                                                   GAsyncResult       *result,
+                                                                   GError            **error);
 /* The granted folders' real paths, in the order granted; never NULL. */
 const char * const *confab_tool_context_get_allowed_dirs          (ConfabToolContext *self);
 /* The first granted folder, or the home folder if none. */
