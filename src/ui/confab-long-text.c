@@ -191,6 +191,9 @@ confab_long_text_init (ConfabLongText *self)
   gtk_label_set_xalign (self->label, 0.0f);
   gtk_label_set_wrap (self->label, TRUE);
   gtk_label_set_wrap_mode (self->label, PANGO_WRAP_WORD_CHAR);
+  /* Without a narrowest width, GTK measures a wrapping label's by laying
+   * it out a character per line: thousands of lines for a long message. */
+  gtk_label_set_width_chars (self->label, 20);
   gtk_label_set_selectable (self->label, TRUE);
   gtk_widget_set_parent (GTK_WIDGET (self->label), GTK_WIDGET (self));
 }

@@ -68,6 +68,7 @@ struct _ConfabMarkdownView
   GtkWidget        *settle_block; /* weak: a text block to make a label */
   guint             n_renders;
   gboolean          live;         /* text is streaming in */
+  gboolean          finishing;    /* finished, with text still to render */
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMarkdownView, confab_markdown_view, GTK_TYPE_WIDGET)
@@ -957,6 +958,7 @@ selection_wanted_cb (ConfabTextBlock *block,
 static gboolean tick_cb (GtkWidget     *widget,
                          GdkFrameClock *frame_clock,
                          gpointer       user_data);
+static void     complete_finish (ConfabMarkdownView *self);
 
 /* Renders the source up to @end (at most valid_len, at a character
  * boundary). */
@@ -1041,8 +1043,21 @@ tick_cb (GtkWidget     *widget,
   /* The rest of a burst in the next frames. */
   if (self->rendered_len < self->valid_len)
     self->tick_id = gtk_widget_add_tick_callback (widget, tick_cb, NULL, NULL);
+  else if (self->finishing)
+    complete_finish (self);
 
   return G_SOURCE_REMOVE;
+}
+
+/* What is not rendered yet goes in the next frames, RENDER_BUDGET bytes
+ * each. A hidden view has no frame clock to wait for: it goes on when it
+ * is mapped. */
+static void
+schedule_render (ConfabMarkdownView *self)
+{
+  if (self->tick_id == 0 && self->rendered_len < self->valid_len &&
+      gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
 }
 
 static void
@@ -1053,6 +1068,7 @@ clear (ConfabMarkdownView *self)
   remove_tick (self);
   forget_settle (self);
   self->live = FALSE;
+  self->finishing = FALSE;
   g_ptr_array_set_size (self->tail, 0);
 
   while ((child = gtk_widget_get_first_child (self->box)) != NULL)
@@ -1075,8 +1091,9 @@ confab_markdown_view_map (GtkWidget *widget)
 
   GTK_WIDGET_CLASS (confab_markdown_view_parent_class)->map (widget);
 
-  /* Text appended while hidden shows up now. */
-  render_pending (self);
+  /* Text appended while hidden shows up now, a frame's budget at a time:
+   * a reply that streamed on while scrolled out of view may be long. */
+  schedule_render (self);
 }
 
 static void
@@ -1184,10 +1201,8 @@ confab_markdown_view_append (ConfabMarkdownView *self,
   self->valid_len = _confab_md_sanitize (self->text, self->valid_len);
   self->live = TRUE;
 
-  /* One render per frame, whatever the token rate. A hidden view has no
-   * frame clock to wait for: it renders when it is mapped. */
-  if (self->tick_id == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
+  /* One render per frame, whatever the token rate. */
+  schedule_render (self);
 }
 
 const char *
@@ -1204,6 +1219,8 @@ confab_markdown_view_flush (ConfabMarkdownView *self)
   g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
 
   render_pending (self);
+  if (self->finishing)
+    complete_finish (self);
 }
 
 /* The text block under the pointer, if the pointer is over this view. */
@@ -1228,21 +1245,20 @@ text_block_under_pointer (ConfabMarkdownView *self)
   return NULL;
 }
 
-void
-confab_markdown_view_finish (ConfabMarkdownView *self)
+/* The text is complete and on screen: new blocks are labels, and the
+ * text the keyboard or the pointer is on already may be selected now,
+ * without waiting for the pointer to move. The one under the pointer a
+ * little later: the frame that ends a reply has enough to do. */
+static void
+complete_finish (ConfabMarkdownView *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
   GtkWidget *hovered;
 
-  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
-
-  render_pending (self);
+  self->finishing = FALSE;
   self->live = FALSE;
 
-  /* Text the keyboard or the pointer is on already may be selected now,
-   * without waiting for the pointer to move. The one under the pointer
-   * a little later: the frame that ends a reply has enough to do. */
   if (CONFAB_IS_TEXT_BLOCK (focus) && gtk_widget_is_ancestor (focus, GTK_WIDGET (self)))
     settle_block (self, focus);
   if ((hovered = text_block_under_pointer (self)) != NULL)
@@ -1251,6 +1267,26 @@ confab_markdown_view_finish (ConfabMarkdownView *self)
       g_clear_handle_id (&self->settle_id, g_source_remove);
       self->settle_id = g_timeout_add (SETTLE_DELAY_MS, settle_idle_cb, self);
     }
+}
+
+void
+confab_markdown_view_finish (ConfabMarkdownView *self)
+{
+  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
+
+  /* What little is left is rendered now. A long rest (the reply went on
+   * streaming while scrolled out of view, say) keeps going a frame's
+   * budget at a time, as it streamed: rendering it at once would hold
+   * the window for as long as it takes. */
+  if (self->valid_len - self->rendered_len <= RENDER_BUDGET)
+    {
+      render_pending (self);
+      complete_finish (self);
+      return;
+    }
+
+  self->finishing = TRUE;
+  schedule_render (self);
 }
 
 guint

@@ -46,7 +46,9 @@ void        confab_markdown_view_flush         (ConfabMarkdownView *self);
 /* The text is complete: renders it, and lets the text that streamed in
  * become selectable (while it streams it is shown by widgets that lay
  * text out more cheaply; each becomes a selectable label when the
- * pointer or the keyboard focus comes to it). */
+ * pointer or the keyboard focus comes to it). More than a frame's
+ * rendering left (the view was hidden while text came in) is rendered
+ * over the next frames once the view is mapped, as while streaming. */
 void        confab_markdown_view_finish        (ConfabMarkdownView *self);
 
 /* How many top-level blocks were built or updated since the view was

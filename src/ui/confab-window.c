@@ -74,6 +74,9 @@ struct _ConfabWindow
    * the store), or NULL for a new chat. */
   ConfabConversation   *shown_conversation;
   gboolean              stick_to_bottom;
+  guint                 stick_tick_id;
+  gboolean              laying_out;      /* between a frame's update and its paint */
+  GdkFrameClock        *frame_clock;
   guint                 pending_choice_lists;
 
   /* A long conversation shows its newest messages first; older ones are
@@ -304,6 +307,29 @@ stick_to_bottom (ConfabWindow *self)
 static void show_older (ConfabWindow *self,
                         guint         count);
 
+static gboolean
+stick_to_bottom_tick_cb (GtkWidget     *widget,
+                         GdkFrameClock *frame_clock,
+                         gpointer       user_data)
+{
+  ConfabWindow *self = user_data;
+
+  self->stick_tick_id = 0;
+  stick_to_bottom (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Follows the end of the conversation from now on, starting with the
+ * next frame (see adjustment_changed_cb()). */
+static void
+scroll_to_bottom (ConfabWindow *self)
+{
+  self->stick_to_bottom = TRUE;
+  if (self->stick_tick_id == 0 && self->scroller != NULL)
+    self->stick_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->scroller), stick_to_bottom_tick_cb,
+                                                        self, NULL);
+}
+
 static void
 adjustment_changed_cb (GtkAdjustment *adjustment,
                        ConfabWindow  *self)
@@ -316,7 +342,14 @@ adjustment_changed_cb (GtkAdjustment *adjustment,
       if (added > 0)
         gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) + added);
     }
-  stick_to_bottom (self);
+
+  /* The list changes its adjustment while it lays itself out, and GTK
+   * 4.8's list view goes on from where it was: a value set now is taken
+   * back, and a reply taller than the view would show its top while the
+   * scroll bar says its end. So the end is scrolled to at the start of
+   * the next frame, before the list lays itself out again. */
+  if (self->stick_to_bottom)
+    scroll_to_bottom (self);
 }
 
 static void
@@ -324,9 +357,11 @@ adjustment_value_changed_cb (GtkAdjustment *adjustment,
                              ConfabWindow  *self)
 {
   /* Following the end of a growing reply, unless the user scrolled up to
-   * read something else. */
-  self->stick_to_bottom = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-                          >= gtk_adjustment_get_upper (adjustment) - 24;
+   * read something else. What moves the value while the window lays
+   * itself out is the list, or a smaller composer, not the user. */
+  if (!self->laying_out)
+    self->stick_to_bottom = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+                            >= gtk_adjustment_get_upper (adjustment) - 24;
 
   /* Scrolling up near the top: the next older messages. (Not while the
    * list is laid out: the value only goes down when the user scrolls.) */
@@ -415,7 +450,7 @@ messages_loaded_cb (GObject      *object,
         }
     }
 
-  self->stick_to_bottom = TRUE;
+  scroll_to_bottom (self);
   g_clear_pointer (&self->older, g_ptr_array_unref);
   g_list_store_splice (self->messages, 0, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
                        messages->pdata, messages->len);
@@ -1385,7 +1420,7 @@ send_in_conversation (ConfabWindow *self,
   update_send_state (self);
   refresh_conversations (self);
 
-  self->stick_to_bottom = TRUE;
+  scroll_to_bottom (self);
   g_list_store_append (self->messages, turn->user_message);
   show_chat_page (self);
 
@@ -1572,7 +1607,7 @@ regenerate_action (GtkWidget  *widget,
 
   g_hash_table_insert (self->turns, &turn->conversation_id, turn);
   update_send_state (self);
-  self->stick_to_bottom = TRUE;
+  scroll_to_bottom (self);
   begin_turn (self, turn);
 }
 
@@ -2058,6 +2093,9 @@ find_from (ConfabWindow *self,
 
   self->find_position = found;
   self->stick_to_bottom = FALSE;
+  if (self->stick_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->stick_tick_id);
+  self->stick_tick_id = 0;
   gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u", found);
   /* Translators: the 2nd of 5 messages that contain what was searched */
   label = g_strdup_printf (_("%u of %u"), found_index, matches);
@@ -2305,10 +2343,48 @@ stop_turns (ConfabWindow *self)
     g_cancellable_cancel (((Turn *)value)->cancellable);
 }
 
+/* Connected after GTK's own handler, so after the tick callbacks: what
+ * changes the scroll position from here to the paint is layout. */
+static void
+frame_update_cb (GdkFrameClock *clock,
+                 ConfabWindow  *self)
+{
+  self->laying_out = TRUE;
+}
+
+static void
+frame_painted_cb (GdkFrameClock *clock,
+                  ConfabWindow  *self)
+{
+  self->laying_out = FALSE;
+}
+
+static void
+confab_window_realize (GtkWidget *widget)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (confab_window_parent_class)->realize (widget);
+
+  self->frame_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
+  g_signal_connect (self->frame_clock, "update", G_CALLBACK (frame_update_cb), self);
+  g_signal_connect (self->frame_clock, "after-paint", G_CALLBACK (frame_painted_cb), self);
+}
+
 static void
 confab_window_unrealize (GtkWidget *widget)
 {
-  stop_turns (CONFAB_WINDOW (widget));
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  stop_turns (self);
+  if (self->frame_clock != NULL)
+    {
+      /* By function: GTK's own handlers have the window as data too. */
+      g_signal_handlers_disconnect_by_func (self->frame_clock, frame_update_cb, self);
+      g_signal_handlers_disconnect_by_func (self->frame_clock, frame_painted_cb, self);
+      g_clear_object (&self->frame_clock);
+    }
+  self->laying_out = FALSE;
 
   GTK_WIDGET_CLASS (confab_window_parent_class)->unrealize (widget);
 }
@@ -2319,6 +2395,9 @@ confab_window_dispose (GObject *object)
   ConfabWindow *self = (ConfabWindow *)object;
 
   stop_turns (self);
+  if (self->stick_tick_id != 0 && self->scroller != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->stick_tick_id);
+  self->stick_tick_id = 0;
 
   /* A deletion waiting for its undo toast is final when the window goes. */
   commit_pending_delete (self);
@@ -2815,6 +2894,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   object_class->dispose = confab_window_dispose;
   object_class->finalize = confab_window_finalize;
   GTK_WINDOW_CLASS (klass)->close_request = confab_window_close_request;
+  GTK_WIDGET_CLASS (klass)->realize = confab_window_realize;
   GTK_WIDGET_CLASS (klass)->unrealize = confab_window_unrealize;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/confab/Confab/ui/confab-window.ui");

@@ -1462,6 +1462,107 @@ test_tool_access_persists (Fixture       *fixture,
   confab_toolbox_remove (confab_application_get_toolbox (fixture->app), "tool_access");
 }
 
+/* The row showing @message, if one does. */
+static GtkWidget *
+row_for (GtkWidget     *widget,
+         ConfabMessage *message)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *row;
+
+      if (CONFAB_IS_MESSAGE_ROW (c) && confab_message_row_get_message (CONFAB_MESSAGE_ROW (c)) == message)
+        return c;
+      if ((row = row_for (c, message)) != NULL)
+        return row;
+    }
+  return NULL;
+}
+
+/* Whether the end of @message's row is on screen, in the chat's view. */
+static gboolean
+end_in_view (Fixture       *fixture,
+             ConfabMessage *message)
+{
+  GtkWidget *scroller = GTK_WIDGET (child (fixture, "scroller"));
+  GtkWidget *row = row_for (scroller, message);
+  graphene_rect_t bounds;
+  double bottom;
+
+  if (row == NULL || !gtk_widget_get_mapped (row) || !gtk_widget_compute_bounds (row, scroller, &bounds))
+    return FALSE;
+  bottom = bounds.origin.y + bounds.size.height;
+  return bottom > 0 && bottom <= gtk_widget_get_height (scroller) + 1;
+}
+
+static void
+count_paint_cb (GdkFrameClock *clock,
+                guint         *n)
+{
+  (*n)++;
+}
+
+/* Runs the main loop for @n frames of the window. */
+static void
+wait_frames (Fixture *fixture,
+             guint    n)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (fixture->window));
+  guint painted = 0;
+  gulong handler = g_signal_connect (clock, "after-paint", G_CALLBACK (count_paint_cb), &painted);
+
+  while (painted < n)
+    {
+      gtk_widget_queue_draw (GTK_WIDGET (fixture->window));
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_signal_handler_disconnect (clock, handler);
+}
+
+/* A reply many times taller than the view is followed to its end while
+ * it comes in; a user who scrolled up to read stays where they are, and
+ * sending takes them to the end again. */
+static void
+test_follows_long_reply (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child (fixture, "scroller")));
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GBytes) reply = NULL;
+  ConfabMessage *first, *second;
+  double upper;
+
+  for (guint i = 0; i < 150; i++)
+    g_string_append_printf (text, "Paragraph %u of a long answer, with enough words in it to wrap "
+                            "at least once in a window of ordinary width.\n\n", i);
+  reply = confab_test_generate_text_reply ("openai", text->str);
+  for (guint i = 0; i < 2; i++)
+    confab_test_response_set_body (confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200),
+                                   reply);
+
+  type_and_send (fixture, "Tell me a lot");
+  WAIT_FOR (n_messages (fixture) == 2);
+  first = message_at (fixture, 1);
+  WAIT_FOR (confab_message_get_state (first) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (gtk_adjustment_get_upper (adjustment) > 8 * gtk_adjustment_get_page_size (adjustment) &&
+            end_in_view (fixture, first));
+
+  /* Scrolled up to read: it stays there. */
+  gtk_adjustment_set_value (adjustment, 0);
+  wait_frames (fixture, 5);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), ==, 0);
+  g_assert_false (end_in_view (fixture, first));
+
+  /* Sending goes to the end, and follows the new reply to its end. */
+  upper = gtk_adjustment_get_upper (adjustment);
+  type_and_send (fixture, "And more");
+  WAIT_FOR (n_messages (fixture) == 4);
+  second = message_at (fixture, 3);
+  WAIT_FOR (confab_message_get_state (second) == CONFAB_MESSAGE_COMPLETE);
+  WAIT_FOR (gtk_adjustment_get_upper (adjustment) > upper + 8 * gtk_adjustment_get_page_size (adjustment) &&
+            end_in_view (fixture, second));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1491,6 +1592,8 @@ main (int   argc,
               test_long_line_paste, fixture_teardown);
   g_test_add ("/window/long-message", Fixture, NULL, fixture_setup,
               test_long_message, fixture_teardown);
+  g_test_add ("/window/follows-long-reply", Fixture, NULL, fixture_setup,
+              test_follows_long_reply, fixture_teardown);
   g_test_add ("/window/large-paste", Fixture, NULL, fixture_setup,
               test_large_paste, fixture_teardown);
   g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
