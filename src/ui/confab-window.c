@@ -75,8 +75,9 @@ struct _ConfabWindow
   ConfabConversation   *shown_conversation;
   gboolean              stick_to_bottom;
   guint                 stick_tick_id;
-  gboolean              laying_out;      /* between a frame's update and its paint */
+  gboolean              laying_out;      /* from a frame's tick callbacks to its paint */
   GdkFrameClock        *frame_clock;
+  gulong                update_handler;
   guint                 pending_choice_lists;
 
   /* A long conversation shows its newest messages first; older ones are
@@ -350,6 +351,21 @@ adjustment_changed_cb (GtkAdjustment *adjustment,
    * the next frame, before the list lays itself out again. */
   if (self->stick_to_bottom)
     scroll_to_bottom (self);
+}
+
+/* Page Up and the other scrolling keys animate the scroll over the next
+ * frames: the user's wish to leave the end is known now. */
+static gboolean
+scroll_child_cb (GtkScrolledWindow *scroller,
+                 GtkScrollType      scroll,
+                 gboolean           horizontal,
+                 ConfabWindow      *self)
+{
+  if (!horizontal && (scroll == GTK_SCROLL_STEP_BACKWARD || scroll == GTK_SCROLL_STEP_UP ||
+                      scroll == GTK_SCROLL_PAGE_BACKWARD || scroll == GTK_SCROLL_PAGE_UP ||
+                      scroll == GTK_SCROLL_START))
+    self->stick_to_bottom = FALSE;
+  return FALSE;
 }
 
 static void
@@ -2343,13 +2359,25 @@ stop_turns (ConfabWindow *self)
     g_cancellable_cancel (((Turn *)value)->cancellable);
 }
 
-/* Connected after GTK's own handler, so after the tick callbacks: what
- * changes the scroll position from here to the paint is layout. */
+/* After the frame's tick callbacks (animated and kinetic scrolling, which
+ * are the user's), what changes the scroll position until the paint is
+ * layout. This handler is connected anew before each frame, so that it
+ * runs after the tick callbacks' own "update" handlers. */
 static void
 frame_update_cb (GdkFrameClock *clock,
                  ConfabWindow  *self)
 {
   self->laying_out = TRUE;
+  g_signal_handler_disconnect (clock, self->update_handler);
+  self->update_handler = 0;
+}
+
+static void
+frame_before_paint_cb (GdkFrameClock *clock,
+                       ConfabWindow  *self)
+{
+  if (self->update_handler == 0)
+    self->update_handler = g_signal_connect (clock, "update", G_CALLBACK (frame_update_cb), self);
 }
 
 static void
@@ -2367,7 +2395,7 @@ confab_window_realize (GtkWidget *widget)
   GTK_WIDGET_CLASS (confab_window_parent_class)->realize (widget);
 
   self->frame_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
-  g_signal_connect (self->frame_clock, "update", G_CALLBACK (frame_update_cb), self);
+  g_signal_connect (self->frame_clock, "before-paint", G_CALLBACK (frame_before_paint_cb), self);
   g_signal_connect (self->frame_clock, "after-paint", G_CALLBACK (frame_painted_cb), self);
 }
 
@@ -2380,8 +2408,9 @@ confab_window_unrealize (GtkWidget *widget)
   if (self->frame_clock != NULL)
     {
       /* By function: GTK's own handlers have the window as data too. */
-      g_signal_handlers_disconnect_by_func (self->frame_clock, frame_update_cb, self);
+      g_signal_handlers_disconnect_by_func (self->frame_clock, frame_before_paint_cb, self);
       g_signal_handlers_disconnect_by_func (self->frame_clock, frame_painted_cb, self);
+      g_clear_signal_handler (&self->update_handler, self->frame_clock);
       g_clear_object (&self->frame_clock);
     }
   self->laying_out = FALSE;
@@ -3011,6 +3040,7 @@ confab_window_init (ConfabWindow *self)
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self, 0);
   g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self, 0);
+  g_signal_connect_object (self->scroller, "scroll-child", G_CALLBACK (scroll_child_cb), self, 0);
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
   g_signal_connect (self->search_entry, "activate", G_CALLBACK (search_activate_cb), self);

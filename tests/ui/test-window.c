@@ -1520,25 +1520,35 @@ wait_frames (Fixture *fixture,
 }
 
 /* A reply many times taller than the view is followed to its end while
- * it comes in; a user who scrolled up to read stays where they are, and
+ * it comes in; a user who scrolled up to read stays where they are, also
+ * when they page up (an animated scroll) while a reply comes in, and
  * sending takes them to the end again. */
 static void
 test_follows_long_reply (Fixture       *fixture,
                          gconstpointer  data)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child (fixture, "scroller")));
+  GtkWidget *scroller = GTK_WIDGET (child (fixture, "scroller"));
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GBytes) reply = NULL;
-  ConfabMessage *first, *second;
-  double upper;
+  g_autoptr(GBytes) longer_reply = NULL;
+  ConfabMessage *first, *second, *third;
+  gboolean handled = FALSE;
+  double upper, page;
 
-  for (guint i = 0; i < 150; i++)
-    g_string_append_printf (text, "Paragraph %u of a long answer, with enough words in it to wrap "
-                            "at least once in a window of ordinary width.\n\n", i);
-  reply = confab_test_generate_text_reply ("openai", text->str);
+  for (guint i = 0; i < 600; i++)
+    {
+      g_string_append_printf (text, "Paragraph %u of a long answer, with enough words in it to wrap "
+                              "at least once in a window of ordinary width.\n\n", i);
+      if (i == 149)
+        reply = confab_test_generate_text_reply ("openai", text->str);
+    }
+  longer_reply = confab_test_generate_text_reply ("openai", text->str);
   for (guint i = 0; i < 2; i++)
     confab_test_response_set_body (confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200),
                                    reply);
+  confab_test_response_set_body (confab_test_server_add_response (fixture->server, "/v1/chat/completions", 200),
+                                 longer_reply);
 
   type_and_send (fixture, "Tell me a lot");
   WAIT_FOR (n_messages (fixture) == 2);
@@ -1561,6 +1571,26 @@ test_follows_long_reply (Fixture       *fixture,
   WAIT_FOR (confab_message_get_state (second) == CONFAB_MESSAGE_COMPLETE);
   WAIT_FOR (gtk_adjustment_get_upper (adjustment) > upper + 8 * gtk_adjustment_get_page_size (adjustment) &&
             end_in_view (fixture, second));
+
+  /* Page Up while a reply comes in (it is rendered over many frames):
+   * the view stays where the user took it. */
+  upper = gtk_adjustment_get_upper (adjustment);
+  page = gtk_adjustment_get_page_size (adjustment);
+  type_and_send (fixture, "Even more");
+  WAIT_FOR (n_messages (fixture) == 6);
+  third = message_at (fixture, 5);
+  WAIT_FOR (gtk_adjustment_get_upper (adjustment) > upper + 2 * page && end_in_view (fixture, third));
+  g_signal_emit_by_name (scroller, "scroll-child", GTK_SCROLL_PAGE_BACKWARD, FALSE, &handled);
+  g_assert_true (handled);
+  WAIT_FOR (confab_message_get_state (third) == CONFAB_MESSAGE_COMPLETE);
+  do
+    {
+      upper = gtk_adjustment_get_upper (adjustment);
+      wait_frames (fixture, 3);
+    }
+  while (gtk_adjustment_get_upper (adjustment) != upper);
+  g_assert_cmpfloat (upper, >, 30 * page);
+  g_assert_false (end_in_view (fixture, third));
 }
 
 int
