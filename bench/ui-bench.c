@@ -15,6 +15,8 @@
  * 2. stream: a reply of T tokens (default 20,000) streamed by the test
  *    server, on its own thread, at about 5,000 tokens/s; the frame times
  *    and the longest main-loop stall (a 1 ms timeout) during the stream.
+ *    Then that chat is opened again (after a new chat): the time to its
+ *    first frame, and the stalls of the 30 frames after.
  *
  * 3. paste: 1 MB of text (lines of 80 characters, then one 1 MB line)
  *    pasted into the composer as Ctrl+V does (the clipboard, then
@@ -908,6 +910,29 @@ main (int   argc,
       g_main_context_iteration (NULL, TRUE);
   }
   print_recording ("idle");
+
+  /* 2b. Reopening the chat just streamed, whose reply is about 93 KB of
+   * Markdown: the time to the first frame that shows it. */
+  {
+    GListModel *conversations = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (child ("conversation_list"))));
+    g_autoptr(ConfabConversation) streamed = g_list_model_get_item (conversations, 0);
+    gint64 streamed_id = confab_conversation_get_id (streamed);
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-chat", NULL));
+    WAIT_FOR (n_messages () == 0);
+    wait_paints (3);
+
+    start_recording ();
+    open_target = 2;
+    open_model_full = open_painted = 0;
+    open_start = g_get_monotonic_time ();
+    confab_window_show_conversation (window, streamed_id);
+    WAIT_FOR (open_painted != 0);
+    printf ("RESULT reopen_first_frame_ms=%.1f\n", (open_painted - open_start) / 1000.0);
+    open_start = 0;
+    wait_paints (30);
+    print_recording ("reopen");
+  }
 
   /* 3. Pasting 1 MB into the composer, as Ctrl+V does: in lines of 80
    * characters, then as one line. */

@@ -1185,6 +1185,32 @@ confab_markdown_view_set_text (ConfabMarkdownView *self,
 }
 
 void
+confab_markdown_view_load_text (ConfabMarkdownView *self,
+                                const char         *markdown,
+                                gboolean            complete)
+{
+  g_return_if_fail (CONFAB_IS_MARKDOWN_VIEW (self));
+
+  clear (self);
+  if (markdown != NULL)
+    g_string_append (self->text, markdown);
+  self->valid_len = _confab_md_sanitize (self->text, 0);
+
+  /* As if it had streamed in: text blocks, one frame's budget now (so the
+   * first frame shows the text's beginning), the rest in the next ones. */
+  self->live = TRUE;
+  render_to (self, frame_end (self));
+  if (complete)
+    {
+      if (self->rendered_len == self->valid_len)
+        complete_finish (self);
+      else
+        self->finishing = TRUE;
+    }
+  schedule_render (self);
+}
+
+void
 confab_markdown_view_append (ConfabMarkdownView *self,
                              const char         *text,
                              gssize              len)

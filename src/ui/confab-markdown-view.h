@@ -28,6 +28,16 @@ GtkWidget  *confab_markdown_view_new           (void);
 void        confab_markdown_view_set_text      (ConfabMarkdownView *self,
                                                 const char         *markdown);
 
+/* Replaces the whole text with @markdown (NULL means empty) without
+ * holding the window however long it is: it is shown as if it had
+ * streamed in, one frame's rendering at once and the rest over the next
+ * frames once the view is mapped. @complete: nothing will be appended
+ * (the view finishes by itself, see confab_markdown_view_finish());
+ * otherwise appending goes on and finish() follows. */
+void        confab_markdown_view_load_text     (ConfabMarkdownView *self,
+                                                const char         *markdown,
+                                                gboolean            complete);
+
 /* Appends @len bytes of @text (all of it up to its nul when @len is -1).
  * The text may end anywhere, even inside a UTF-8 character. Nothing is
  * rendered here: one render per frame picks up everything appended since

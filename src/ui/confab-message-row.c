@@ -519,7 +519,7 @@ confab_message_row_set_message (ConfabMessageRow *self,
       /* What arrived before this row was bound, then the rest as it comes. */
       self->reply = g_object_ref (reply);
       self->reply_handler = g_signal_connect (reply, "event", G_CALLBACK (reply_event_cb), self);
-      confab_markdown_view_set_text (self->markdown_view, confab_reply_get_text (reply));
+      confab_markdown_view_load_text (self->markdown_view, confab_reply_get_text (reply), FALSE);
       update_reasoning (self, confab_reply_get_reasoning (reply));
       update_tool_calls (self, confab_reply_get_tool_calls (reply));
       gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
@@ -536,7 +536,8 @@ confab_message_row_set_message (ConfabMessageRow *self,
       g_str_equal (confab_markdown_view_get_text (self->markdown_view), confab_message_get_content (message)))
     confab_markdown_view_finish (self->markdown_view);
   else if (assistant)
-    confab_markdown_view_set_text (self->markdown_view, confab_message_get_content (message));
+    /* A long stored reply must not hold the window while a chat opens. */
+    confab_markdown_view_load_text (self->markdown_view, confab_message_get_content (message), TRUE);
   else
     confab_long_text_set_text (self->user_label, confab_message_get_content (message));
 

@@ -1738,6 +1738,73 @@ want_selection (GtkWidget *block)
   g_object_unref (block);
 }
 
+/* Loading a long stored reply holds the window no longer than a frame's
+ * rendering: text blocks, the first 4,096 bytes at once, the rest over
+ * the next frames; then the view is finished, so a block becomes a label
+ * when it is wanted. Loading a reply that still streams leaves the view
+ * streaming. */
+static void
+test_view_load_text (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  ConfabMarkdownView *view = CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ());
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint frames = 0, n_blocks = 0, n_selectable = 0;
+  GtkWidget *block;
+
+  g_object_ref (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  gtk_widget_add_tick_callback (window, frame_seen_cb, &frames, NULL);
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_string_append_printf (text, "Paragraph %02u ", i);
+      while (text->len % 400 < 398)
+        g_string_append (text, i % 2 ? "y" : "x");
+      g_string_append (text, "\n\n");
+    }
+
+  confab_markdown_view_load_text (view, text->str, TRUE);
+  g_assert_cmpstr (confab_markdown_view_get_text (view), ==, text->str);
+  g_assert_cmpuint (n_children (view_box (view)), >, 0);
+  g_assert_cmpuint (n_children (view_box (view)), <=, 11);
+  g_assert_true (CONFAB_IS_TEXT_BLOCK (nth_child (view_box (view), 0)));
+
+  frames = 0;
+  WAIT_FOR (n_children (view_box (view)) == 40);
+  g_assert_cmpuint (frames, >=, 3);
+  count_widgets (view_box (view), &n_blocks, &n_selectable);
+  g_assert_cmpuint (n_blocks, ==, 40);
+
+  /* Finished: wanted, a block becomes its label. */
+  block = nth_child (view_box (view), 39);
+  want_selection (block);
+  g_assert_true (GTK_IS_LABEL (nth_child (view_box (view), 39)));
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (nth_child (view_box (view), 39))));
+
+  /* A reply still streaming: what came so far, and it goes on. */
+  confab_markdown_view_load_text (view, "So far", FALSE);
+  confab_markdown_view_append (view, " and on.", -1);
+  confab_markdown_view_flush (view);
+  g_assert_cmpuint (n_children (view_box (view)), ==, 1);
+  block = nth_child (view_box (view), 0);
+  g_assert_true (CONFAB_IS_TEXT_BLOCK (block));
+  /* Still streaming: wanting a selection changes nothing yet. */
+  g_signal_emit_by_name (block, "selection-wanted");
+  frames = 0;
+  WAIT_FOR (frames >= 3);
+  g_assert_true (nth_child (view_box (view), 0) == block);
+  confab_markdown_view_finish (view);
+  want_selection (block);
+  g_assert_true (GTK_IS_LABEL (nth_child (view_box (view), 0)));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
 static void
 test_view_settle (void)
 {
@@ -1980,6 +2047,7 @@ static const struct
   { "/markdown-view/invalid-utf8", test_view_invalid_utf8 },
   { "/markdown-view/frame-clock", test_view_frame_clock },
   { "/markdown-view/finish-hidden", test_view_finish_hidden },
+  { "/markdown-view/load-text", test_view_load_text },
   { "/markdown-view/copy", test_view_copy },
   { "/markdown-view/long-paragraph", test_view_long_paragraph },
   { "/markdown-view/dark", test_view_dark },
