@@ -335,14 +335,9 @@ static void
 adjustment_changed_cb (GtkAdjustment *adjustment,
                        ConfabWindow  *self)
 {
-  if (self->upper_before_prepend > 0)
-    {
-      double added = gtk_adjustment_get_upper (adjustment) - self->upper_before_prepend;
-
-      self->upper_before_prepend = 0;
-      if (added > 0)
-        gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) + added);
-    }
+  /* Older messages went in above: the list view keeps the item it shows
+   * in place by itself (it scrolls relative to an item, not a pixel). */
+  self->upper_before_prepend = 0;
 
   /* The list changes its adjustment while it lays itself out, and GTK
    * 4.8's list view goes on from where it was: a value set now is taken

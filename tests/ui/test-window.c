@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1593,6 +1594,78 @@ test_follows_long_reply (Fixture       *fixture,
   g_assert_false (end_in_view (fixture, third));
 }
 
+/* Where @message's row is in the chat's view: its top, or G_MAXDOUBLE
+ * when it is not on screen. */
+static double
+row_top (Fixture       *fixture,
+         ConfabMessage *message)
+{
+  GtkWidget *scroller = GTK_WIDGET (child (fixture, "scroller"));
+  GtkWidget *row = row_for (scroller, message);
+  graphene_rect_t bounds;
+
+  if (row == NULL || !gtk_widget_get_mapped (row) || !gtk_widget_compute_bounds (row, scroller, &bounds) ||
+      bounds.origin.y + bounds.size.height <= 0 || bounds.origin.y >= gtk_widget_get_height (scroller))
+    return G_MAXDOUBLE;
+  return bounds.origin.y;
+}
+
+/* Scrolling up to the top of what is shown brings older messages in
+ * above it, and what the user was reading stays where it was. */
+static void
+test_older_keep_place (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  ConfabStore *store = confab_application_get_store (fixture->app);
+  g_autoptr(ConfabConversation) draft = confab_conversation_new (0);
+  g_autoptr(ConfabConversation) conversation = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child (fixture, "scroller")));
+  g_autoptr(ConfabMessage) reading = NULL;
+  guint shown;
+  double top;
+
+  confab_conversation_set_title (draft, "Long");
+  confab_store_create_conversation_async (store, draft, NULL, result_cb, &result);
+  WAIT_FOR (result != NULL);
+  conversation = confab_store_create_conversation_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Message %u", i);
+      g_autoptr(ConfabMessage) message = confab_message_new (i % 2 ? CONFAB_ROLE_ASSISTANT : CONFAB_ROLE_USER, text);
+
+      confab_store_add_message_async (store, confab_conversation_get_id (conversation), message, NULL, result_cb, &result);
+      WAIT_FOR (result != NULL);
+      g_assert_cmpint (confab_store_add_message_finish (store, result, &error), >, 0);
+      g_clear_object (&result);
+    }
+
+  confab_window_show_conversation (fixture->window, confab_conversation_get_id (conversation));
+  WAIT_FOR (n_messages (fixture) > 0);
+  shown = n_messages (fixture);
+  reading = g_object_ref (message_at (fixture, 0));
+  WAIT_FOR (gtk_adjustment_get_upper (adjustment) > gtk_adjustment_get_page_size (adjustment) &&
+            gtk_adjustment_get_value (adjustment) > 0);
+
+  /* The user scrolls to the oldest message shown. */
+  gtk_adjustment_set_value (adjustment, 0);
+  WAIT_FOR (n_messages (fixture) > shown);
+  wait_frames (fixture, 5);
+  top = row_top (fixture, reading);
+  g_assert_cmpfloat (top, <, gtk_adjustment_get_page_size (adjustment));
+  g_assert_cmpfloat (top, >=, 0);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), >, 100);
+
+  /* The scroll bar agrees with what is drawn: scrolling up a little moves
+   * the row down by as much. */
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) - 100);
+  wait_frames (fixture, 3);
+  g_assert_cmpfloat (fabs (row_top (fixture, reading) - (top + 100)), <, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1624,6 +1697,8 @@ main (int   argc,
               test_long_message, fixture_teardown);
   g_test_add ("/window/follows-long-reply", Fixture, NULL, fixture_setup,
               test_follows_long_reply, fixture_teardown);
+  g_test_add ("/window/older-keep-place", Fixture, NULL, fixture_setup,
+              test_older_keep_place, fixture_teardown);
   g_test_add ("/window/large-paste", Fixture, NULL, fixture_setup,
               test_large_paste, fixture_teardown);
   g_test_add ("/window/tool-approval-card", Fixture, NULL, fixture_setup,
