@@ -75,9 +75,8 @@ struct _ConfabWindow
   ConfabConversation   *shown_conversation;
   gboolean              stick_to_bottom;
   guint                 stick_tick_id;
-  gboolean              laying_out;      /* from a frame's tick callbacks to its paint */
+  gboolean              laying_out;      /* within a frame, from before-paint to after-paint */
   GdkFrameClock        *frame_clock;
-  gulong                update_handler;
   guint                 pending_choice_lists;
 
   /* A long conversation shows its newest messages first; older ones are
@@ -368,8 +367,8 @@ adjustment_value_changed_cb (GtkAdjustment *adjustment,
                              ConfabWindow  *self)
 {
   /* Following the end of a growing reply, unless the user scrolled up to
-   * read something else. What moves the value while the window lays
-   * itself out is the list, or a smaller composer, not the user. */
+   * read something else. What moves the value within a frame is the list
+   * laying itself out, or a smaller composer, not the user. */
   if (!self->laying_out)
     self->stick_to_bottom = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
                             >= gtk_adjustment_get_upper (adjustment) - 24;
@@ -2354,25 +2353,16 @@ stop_turns (ConfabWindow *self)
     g_cancellable_cancel (((Turn *)value)->cancellable);
 }
 
-/* After the frame's tick callbacks (animated and kinetic scrolling, which
- * are the user's), what changes the scroll position until the paint is
- * layout. This handler is connected anew before each frame, so that it
- * runs after the tick callbacks' own "update" handlers. */
-static void
-frame_update_cb (GdkFrameClock *clock,
-                 ConfabWindow  *self)
-{
-  self->laying_out = TRUE;
-  g_signal_handler_disconnect (clock, self->update_handler);
-  self->update_handler = 0;
-}
-
+/* Within a frame (GDK emits before-paint and after-paint around every
+ * one), what changes the scroll position is layout and the frame's tick
+ * callbacks, not the user: the user's scrolling comes as events between
+ * frames. (An animated scroll, such as Page Up's, goes on in the tick
+ * callbacks; scroll_child_cb() takes the user's wish from the key.) */
 static void
 frame_before_paint_cb (GdkFrameClock *clock,
                        ConfabWindow  *self)
 {
-  if (self->update_handler == 0)
-    self->update_handler = g_signal_connect (clock, "update", G_CALLBACK (frame_update_cb), self);
+  self->laying_out = TRUE;
 }
 
 static void
@@ -2405,7 +2395,6 @@ confab_window_unrealize (GtkWidget *widget)
       /* By function: GTK's own handlers have the window as data too. */
       g_signal_handlers_disconnect_by_func (self->frame_clock, frame_before_paint_cb, self);
       g_signal_handlers_disconnect_by_func (self->frame_clock, frame_painted_cb, self);
-      g_clear_signal_handler (&self->update_handler, self->frame_clock);
       g_clear_object (&self->frame_clock);
     }
   self->laying_out = FALSE;
