@@ -82,7 +82,7 @@ struct _ConfabWindow
   /* A long conversation shows its newest messages first; older ones are
    * added as the user scrolls up. */
   GPtrArray            *older;
-  double                upper_before_prepend;
+  gboolean              prepending;      /* older messages added, not laid out yet */
   double                last_scroll_value;
 
   /* The user's message being edited with Up, to resend as a new branch. */
@@ -334,9 +334,10 @@ static void
 adjustment_changed_cb (GtkAdjustment *adjustment,
                        ConfabWindow  *self)
 {
-  /* Older messages went in above: the list view keeps the item it shows
-   * in place by itself (it scrolls relative to an item, not a pixel). */
-  self->upper_before_prepend = 0;
+  /* Older messages went in above and are laid out. The list view keeps
+   * the item it shows in place by itself (it scrolls relative to an item,
+   * not a pixel). */
+  self->prepending = FALSE;
 
   /* The list changes its adjustment while it lays itself out, and GTK
    * 4.8's list view goes on from where it was: a value set now is taken
@@ -377,7 +378,7 @@ adjustment_value_changed_cb (GtkAdjustment *adjustment,
    * list is laid out: the value only goes down when the user scrolls.) */
   if (gtk_adjustment_get_value (adjustment) < self->last_scroll_value &&
       gtk_adjustment_get_value (adjustment) < gtk_adjustment_get_page_size (adjustment) &&
-      self->upper_before_prepend == 0)
+      !self->prepending)
     show_older (self, MESSAGES_PAGE);
   self->last_scroll_value = gtk_adjustment_get_value (adjustment);
 }
@@ -493,14 +494,13 @@ static void
 show_older (ConfabWindow *self,
             guint         count)
 {
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   guint n;
 
   if (self->older == NULL || self->older->len == 0)
     return;
 
   n = MIN (count, self->older->len);
-  self->upper_before_prepend = gtk_adjustment_get_upper (adjustment);
+  self->prepending = TRUE;
   g_list_store_splice (self->messages, 0, 0, self->older->pdata + (self->older->len - n), n);
   g_ptr_array_remove_range (self->older, self->older->len - n, n);
 }
