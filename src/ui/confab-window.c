@@ -75,6 +75,9 @@ struct _ConfabWindow
   ConfabConversation   *shown_conversation;
   gboolean              stick_to_bottom;
   guint                 stick_tick_id;
+  gboolean              placing;         /* an opened conversation, not shown until at its end */
+  gboolean              placing_laid_out;
+  guint                 placing_frames;
   gboolean              laying_out;      /* within a frame, from before-paint to after-paint */
   GdkFrameClock        *frame_clock;
   guint                 pending_choice_lists;
@@ -307,6 +310,13 @@ stick_to_bottom (ConfabWindow *self)
 static void show_older (ConfabWindow *self,
                         guint         count);
 
+static void
+end_placing (ConfabWindow *self)
+{
+  self->placing = FALSE;
+  gtk_widget_set_opacity (GTK_WIDGET (self->message_list), 1.0);
+}
+
 static gboolean
 stick_to_bottom_tick_cb (GtkWidget     *widget,
                          GdkFrameClock *frame_clock,
@@ -314,8 +324,17 @@ stick_to_bottom_tick_cb (GtkWidget     *widget,
 {
   ConfabWindow *self = user_data;
 
-  self->stick_tick_id = 0;
   stick_to_bottom (self);
+
+  /* A conversation just opened is shown once the list has laid it out
+   * and this frame has scrolled to its end (or after a few frames, in
+   * case its size did not change at all). */
+  if (self->placing && (self->placing_laid_out || ++self->placing_frames > 3))
+    end_placing (self);
+  if (self->placing)
+    return G_SOURCE_CONTINUE;
+
+  self->stick_tick_id = 0;
   return G_SOURCE_REMOVE;
 }
 
@@ -330,6 +349,7 @@ scroll_to_bottom (ConfabWindow *self)
                                                         self, NULL);
 }
 
+
 static void
 adjustment_changed_cb (GtkAdjustment *adjustment,
                        ConfabWindow  *self)
@@ -338,6 +358,8 @@ adjustment_changed_cb (GtkAdjustment *adjustment,
    * the item it shows in place by itself (it scrolls relative to an item,
    * not a pixel). */
   self->prepending = FALSE;
+  if (self->placing)
+    self->placing_laid_out = TRUE;
 
   /* The list changes its adjustment while it lays itself out, and GTK
    * 4.8's list view goes on from where it was: a value set now is taken
@@ -461,11 +483,23 @@ messages_loaded_cb (GObject      *object,
         }
     }
 
-  scroll_to_bottom (self);
   g_clear_pointer (&self->older, g_ptr_array_unref);
   g_list_store_splice (self->messages, 0, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
                        messages->pdata, messages->len);
   show_chat_page (self);
+
+  /* The list lays the new messages out from the top; the scroll to the
+   * end comes in the frame after. Until then the list is not drawn, so
+   * the first thing seen is the newest messages, not a flash of older
+   * ones. */
+  if (messages->len > 0)
+    {
+      self->placing = TRUE;
+      self->placing_laid_out = FALSE;
+      self->placing_frames = 0;
+      gtk_widget_set_opacity (GTK_WIDGET (self->message_list), 0.0);
+    }
+  scroll_to_bottom (self);
 
   /* The rest of a long conversation, on the store's thread, while the
    * newest page is drawn; scrolling up and finding show it. */
@@ -2106,6 +2140,8 @@ find_from (ConfabWindow *self,
   if (self->stick_tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->stick_tick_id);
   self->stick_tick_id = 0;
+  if (self->placing)
+    end_placing (self);
   gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u", found);
   /* Translators: the 2nd of 5 messages that contain what was searched */
   label = g_strdup_printf (_("%u of %u"), found_index, matches);

@@ -626,12 +626,38 @@ test_first_run_welcome (Fixture       *fixture,
                     ==, 0);
 }
 
-/* A long conversation opens with its newest messages; older ones come as
- * the user scrolls up, and finding searches all of them. */
+static gboolean end_in_view (Fixture       *fixture,
+                             ConfabMessage *message);
+
+typedef struct
+{
+  Fixture  *fixture;
+  gboolean  seen;       /* a frame drew the messages */
+  gboolean  at_end;     /* ...and the newest one was on screen in it */
+} FirstSight;
+
+static void
+first_sight_cb (GdkFrameClock *clock,
+                FirstSight    *sight)
+{
+  GtkWidget *list = GTK_WIDGET (child (sight->fixture, "message_list"));
+
+  if (sight->seen || n_messages (sight->fixture) == 0 || gtk_widget_get_opacity (list) == 0)
+    return;
+  sight->seen = TRUE;
+  sight->at_end = end_in_view (sight->fixture, message_at (sight->fixture, n_messages (sight->fixture) - 1));
+}
+
+/* A long conversation opens with its newest messages, in the first frame
+ * that shows it; older ones come as the user scrolls up, and finding
+ * searches all of them. */
 static void
 test_long_conversation (Fixture       *fixture,
                         gconstpointer  data)
 {
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (fixture->window));
+  FirstSight sight = { fixture, FALSE, FALSE };
+  gulong handler;
   ConfabStore *store = confab_application_get_store (fixture->app);
   g_autoptr(ConfabConversation) draft = confab_conversation_new (0);
   g_autoptr(ConfabConversation) conversation = NULL;
@@ -658,10 +684,14 @@ test_long_conversation (Fixture       *fixture,
       g_clear_object (&result);
     }
 
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (first_sight_cb), &sight);
   confab_window_show_conversation (fixture->window, confab_conversation_get_id (conversation));
   WAIT_FOR (n_messages (fixture) > 0);
   g_assert_cmpuint (n_messages (fixture), <, 120);
   g_assert_cmpstr (confab_message_get_content (message_at (fixture, n_messages (fixture) - 1)), ==, "Message 119");
+  WAIT_FOR (sight.seen);
+  g_signal_handler_disconnect (clock, handler);
+  g_assert_true (sight.at_end);
 
   /* Scrolled to the top: older ones come in. */
   shown = n_messages (fixture);
