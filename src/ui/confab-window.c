@@ -74,10 +74,6 @@ struct _ConfabWindow
    * the store), or NULL for a new chat. */
   ConfabConversation   *shown_conversation;
   gboolean              stick_to_bottom;
-  guint                 stick_tick_id;
-  gboolean              placing;         /* an opened conversation, not shown until at its end */
-  gboolean              placing_laid_out;
-  guint                 placing_frames;
   gboolean              laying_out;      /* within a frame, from before-paint to after-paint */
   GdkFrameClock        *frame_clock;
   guint                 pending_choice_lists;
@@ -310,45 +306,15 @@ stick_to_bottom (ConfabWindow *self)
 static void show_older (ConfabWindow *self,
                         guint         count);
 
-static void
-end_placing (ConfabWindow *self)
-{
-  self->placing = FALSE;
-  gtk_widget_set_opacity (GTK_WIDGET (self->message_list), 1.0);
-}
-
-static gboolean
-stick_to_bottom_tick_cb (GtkWidget     *widget,
-                         GdkFrameClock *frame_clock,
-                         gpointer       user_data)
-{
-  ConfabWindow *self = user_data;
-
-  stick_to_bottom (self);
-
-  /* A conversation just opened is shown once the list has laid it out
-   * and this frame has scrolled to its end (or after a few frames, in
-   * case its size did not change at all). */
-  if (self->placing && (self->placing_laid_out || ++self->placing_frames > 3))
-    end_placing (self);
-  if (self->placing)
-    return G_SOURCE_CONTINUE;
-
-  self->stick_tick_id = 0;
-  return G_SOURCE_REMOVE;
-}
-
-/* Follows the end of the conversation from now on, starting with the
- * next frame (see adjustment_changed_cb()). */
+/* Follows the end of the conversation from now on (see
+ * frame_laid_out_cb()). */
 static void
 scroll_to_bottom (ConfabWindow *self)
 {
   self->stick_to_bottom = TRUE;
-  if (self->stick_tick_id == 0 && self->scroller != NULL)
-    self->stick_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->scroller), stick_to_bottom_tick_cb,
-                                                        self, NULL);
+  if (self->scroller != NULL)
+    gtk_widget_queue_allocate (GTK_WIDGET (self->scroller));
 }
-
 
 static void
 adjustment_changed_cb (GtkAdjustment *adjustment,
@@ -358,16 +324,6 @@ adjustment_changed_cb (GtkAdjustment *adjustment,
    * the item it shows in place by itself (it scrolls relative to an item,
    * not a pixel). */
   self->prepending = FALSE;
-  if (self->placing)
-    self->placing_laid_out = TRUE;
-
-  /* The list changes its adjustment while it lays itself out, and GTK
-   * 4.8's list view goes on from where it was: a value set now is taken
-   * back, and a reply taller than the view would show its top while the
-   * scroll bar says its end. So the end is scrolled to at the start of
-   * the next frame, before the list lays itself out again. */
-  if (self->stick_to_bottom)
-    scroll_to_bottom (self);
 }
 
 /* Page Up and the other scrolling keys animate the scroll over the next
@@ -487,18 +443,6 @@ messages_loaded_cb (GObject      *object,
   g_list_store_splice (self->messages, 0, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
                        messages->pdata, messages->len);
   show_chat_page (self);
-
-  /* The list lays the new messages out from the top; the scroll to the
-   * end comes in the frame after. Until then the list is not drawn, so
-   * the first thing seen is the newest messages, not a flash of older
-   * ones. */
-  if (messages->len > 0)
-    {
-      self->placing = TRUE;
-      self->placing_laid_out = FALSE;
-      self->placing_frames = 0;
-      gtk_widget_set_opacity (GTK_WIDGET (self->message_list), 0.0);
-    }
   scroll_to_bottom (self);
 
   /* The rest of a long conversation, on the store's thread, while the
@@ -2137,11 +2081,6 @@ find_from (ConfabWindow *self,
 
   self->find_position = found;
   self->stick_to_bottom = FALSE;
-  if (self->stick_tick_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->stick_tick_id);
-  self->stick_tick_id = 0;
-  if (self->placing)
-    end_placing (self);
   gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u", found);
   /* Translators: the 2nd of 5 messages that contain what was searched */
   label = g_strdup_printf (_("%u of %u"), found_index, matches);
@@ -2408,6 +2347,20 @@ frame_painted_cb (GdkFrameClock *clock,
   self->laying_out = FALSE;
 }
 
+/* Connected after GTK's own layout handler: the window is laid out.
+ * GTK 4.8's list view takes back a scroll position set while it lays
+ * itself out (a reply taller than the view would show its top while the
+ * scroll bar says its end, and a chat just opened its oldest messages),
+ * so following the end happens here, once it is done. The list then asks
+ * for another layout, which GDK runs in the same frame before painting. */
+static void
+frame_laid_out_cb (GdkFrameClock *clock,
+                   ConfabWindow  *self)
+{
+  if (self->stick_to_bottom && self->scroller != NULL && gtk_widget_get_mapped (GTK_WIDGET (self->scroller)))
+    stick_to_bottom (self);
+}
+
 static void
 confab_window_realize (GtkWidget *widget)
 {
@@ -2418,6 +2371,7 @@ confab_window_realize (GtkWidget *widget)
   self->frame_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
   g_signal_connect (self->frame_clock, "before-paint", G_CALLBACK (frame_before_paint_cb), self);
   g_signal_connect (self->frame_clock, "after-paint", G_CALLBACK (frame_painted_cb), self);
+  g_signal_connect_after (self->frame_clock, "layout", G_CALLBACK (frame_laid_out_cb), self);
 }
 
 static void
@@ -2431,6 +2385,7 @@ confab_window_unrealize (GtkWidget *widget)
       /* By function: GTK's own handlers have the window as data too. */
       g_signal_handlers_disconnect_by_func (self->frame_clock, frame_before_paint_cb, self);
       g_signal_handlers_disconnect_by_func (self->frame_clock, frame_painted_cb, self);
+      g_signal_handlers_disconnect_by_func (self->frame_clock, frame_laid_out_cb, self);
       g_clear_object (&self->frame_clock);
     }
   self->laying_out = FALSE;
@@ -2444,9 +2399,6 @@ confab_window_dispose (GObject *object)
   ConfabWindow *self = (ConfabWindow *)object;
 
   stop_turns (self);
-  if (self->stick_tick_id != 0 && self->scroller != NULL)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->stick_tick_id);
-  self->stick_tick_id = 0;
 
   /* A deletion waiting for its undo toast is final when the window goes. */
   commit_pending_delete (self);
