@@ -1418,6 +1418,41 @@ frame_seen_cb (GtkWidget     *widget,
   return G_SOURCE_CONTINUE;
 }
 
+/* A new view in a presented 600×400 window of its own, hidden if
+ * @visible is FALSE. The window (returned, with a reference) holds it. */
+static GtkWidget *
+view_in_window (gboolean             visible,
+                ConfabMarkdownView **view)
+{
+  GtkWidget *window = gtk_window_new ();
+
+  *view = CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ());
+  g_object_ref (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (*view));
+  gtk_widget_set_visible (GTK_WIDGET (*view), visible);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_mapped (window));
+  return window;
+}
+
+/* 40 paragraphs of 400 bytes (with the blank line): four frames' worth
+ * of rendering. */
+static GString *
+forty_paragraphs (void)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_string_append_printf (text, "Paragraph %02u ", i);
+      while (text->len % 400 < 398)
+        g_string_append (text, i % 2 ? "y" : "x");
+      g_string_append (text, "\n\n");
+    }
+  return text;
+}
+
 /* A reply that went on streaming while its view was hidden (scrolled out
  * of sight) and then ended: finishing renders nothing at once, and once
  * shown it comes in a frame's budget at a time, as while streaming. A
@@ -1425,27 +1460,12 @@ frame_seen_cb (GtkWidget     *widget,
 static void
 test_view_finish_hidden (void)
 {
-  GtkWidget *window = gtk_window_new ();
-  ConfabMarkdownView *view = CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ());
-  g_autoptr(GString) text = g_string_new (NULL);
+  ConfabMarkdownView *view;
+  GtkWidget *window = view_in_window (FALSE, &view);
+  g_autoptr(GString) text = forty_paragraphs ();
   guint frames = 0;
 
-  g_object_ref (window);
-  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
-  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
-  gtk_widget_set_visible (GTK_WIDGET (view), FALSE);
-  gtk_window_present (GTK_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (window));
   gtk_widget_add_tick_callback (window, frame_seen_cb, &frames, NULL);
-
-  /* 40 paragraphs of 400 bytes: four frames' worth. */
-  for (guint i = 0; i < 40; i++)
-    {
-      g_string_append_printf (text, "Paragraph %02u ", i);
-      while (text->len % 400 < 398)
-        g_string_append_c (text, 'x');
-      g_string_append (text, "\n\n");
-    }
   confab_markdown_view_append (view, text->str, -1);
   confab_markdown_view_finish (view);
   g_assert_cmpuint (confab_markdown_view_get_n_renders (view), ==, 0);
@@ -1474,17 +1494,10 @@ test_view_finish_hidden (void)
 static void
 test_view_frame_clock (void)
 {
-  GtkWidget *window = gtk_window_new ();
-  ConfabMarkdownView *view = CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ());
+  ConfabMarkdownView *view;
+  GtkWidget *window = view_in_window (FALSE, &view);
   guint frames = 0;
   guint renders;
-
-  g_object_ref (window);
-  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
-  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
-  gtk_widget_set_visible (GTK_WIDGET (view), FALSE);
-  gtk_window_present (GTK_WINDOW (window));
-  WAIT_FOR (gtk_widget_get_mapped (window));
 
   /* Hidden: appends wait, however many. */
   for (guint i = 0; i < 1000; i++)
@@ -1746,27 +1759,14 @@ want_selection (GtkWidget *block)
 static void
 test_view_load_text (void)
 {
-  GtkWidget *window = gtk_window_new ();
-  ConfabMarkdownView *view = CONFAB_MARKDOWN_VIEW (confab_markdown_view_new ());
-  g_autoptr(GString) text = g_string_new (NULL);
+  ConfabMarkdownView *view;
+  GtkWidget *window = view_in_window (TRUE, &view);
+  g_autoptr(GString) text = forty_paragraphs ();
   guint frames = 0, n_blocks = 0, n_selectable = 0;
   GtkWidget *block;
 
-  g_object_ref (window);
-  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
-  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
-  gtk_window_present (GTK_WINDOW (window));
   WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (view)));
   gtk_widget_add_tick_callback (window, frame_seen_cb, &frames, NULL);
-
-  for (guint i = 0; i < 40; i++)
-    {
-      g_string_append_printf (text, "Paragraph %02u ", i);
-      while (text->len % 400 < 398)
-        g_string_append (text, i % 2 ? "y" : "x");
-      g_string_append (text, "\n\n");
-    }
-
   confab_markdown_view_load_text (view, text->str, TRUE);
   g_assert_cmpstr (confab_markdown_view_get_text (view), ==, text->str);
   g_assert_cmpuint (n_children (view_box (view)), >, 0);
