@@ -886,22 +886,39 @@ test_guarded_tool_init (TestGuardedTool *self)
 {
 }
 
+/* The first widget at or under @widget, depth first, that @match takes. */
+static GtkWidget *
+find_widget (GtkWidget     *widget,
+             gboolean     (*match) (GtkWidget     *widget,
+                                    gconstpointer  data),
+             gconstpointer  data)
+{
+  if (match (widget, data))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, match, data);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_button_labelled (GtkWidget     *widget,
+                    gconstpointer  label)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0 &&
+         gtk_widget_is_drawable (widget);
+}
+
+/* The button on screen labelled @label (with its mnemonic underscore). */
 static GtkWidget *
 find_button (GtkWidget  *widget,
              const char *label)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (GTK_IS_BUTTON (child) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child)), label) == 0 &&
-          gtk_widget_is_drawable (child))
-        return child;
-      if ((found = find_button (child, label)) != NULL)
-        return found;
-    }
-  return NULL;
+  return find_widget (widget, is_button_labelled, label);
 }
 
 static void
@@ -1108,20 +1125,18 @@ test_large_paste (Fixture       *fixture,
   g_assert_true (gtk_scrolled_window_get_propagate_natural_height (scroller));
 }
 
+static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
 static GtkWidget *
 find_by_type (GtkWidget *widget,
               GType      type)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_by_type (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return find_widget (widget, is_of_type, GSIZE_TO_POINTER (type));
 }
 
 static GtkWindow *
@@ -1493,21 +1508,19 @@ test_tool_access_persists (Fixture       *fixture,
   confab_toolbox_remove (confab_application_get_toolbox (fixture->app), "tool_access");
 }
 
+static gboolean
+is_row_of (GtkWidget     *widget,
+           gconstpointer  message)
+{
+  return CONFAB_IS_MESSAGE_ROW (widget) && confab_message_row_get_message (CONFAB_MESSAGE_ROW (widget)) == message;
+}
+
 /* The row showing @message, if one does. */
 static GtkWidget *
 row_for (GtkWidget     *widget,
          ConfabMessage *message)
 {
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *row;
-
-      if (CONFAB_IS_MESSAGE_ROW (c) && confab_message_row_get_message (CONFAB_MESSAGE_ROW (c)) == message)
-        return c;
-      if ((row = row_for (c, message)) != NULL)
-        return row;
-    }
-  return NULL;
+  return find_widget (widget, is_row_of, message);
 }
 
 /* Whether the end of @message's row is on screen, in the chat's view. */
